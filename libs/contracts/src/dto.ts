@@ -1,0 +1,86 @@
+import { z } from 'zod';
+import { jobErrorSchema } from './errors';
+import { JOB_STATES } from './job-state';
+import {
+  backoffSchema,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_PRIORITY,
+  jobTypeSchema,
+  jsonValueSchema,
+  labelsSchema,
+  poolSchema,
+  prioritySchema,
+  progressSchema,
+  timeoutsSchema,
+} from './job-spec';
+
+/** REST request and response bodies. Unknown fields are rejected, never silently dropped. */
+
+export const submitJobRequestSchema = z.strictObject({
+  type: jobTypeSchema,
+  payload: jsonValueSchema.optional().default({}),
+  pool: poolSchema.optional(),
+  priority: prioritySchema.optional().default(DEFAULT_PRIORITY),
+  runAt: z.iso.datetime({ offset: true }).optional(),
+  maxAttempts: z.number().int().min(1).max(100).optional().default(DEFAULT_MAX_ATTEMPTS),
+  backoff: backoffSchema.optional(),
+  timeouts: timeoutsSchema.optional(),
+  idempotencyKey: z.string().min(1).max(200).optional(),
+  labels: labelsSchema.optional().default({}),
+});
+export type SubmitJobRequest = z.input<typeof submitJobRequestSchema>;
+export type SubmitJob = z.output<typeof submitJobRequestSchema>;
+
+export const jobStateSchema = z.enum(JOB_STATES);
+
+export const jobViewSchema = z.object({
+  id: z.uuid(),
+  tenant: z.string(),
+  type: z.string(),
+  pool: z.string(),
+  state: jobStateSchema,
+  priority: z.number().int(),
+  payload: jsonValueSchema,
+  result: jsonValueSchema.nullable(),
+  error: jobErrorSchema.nullable(),
+  attempt: z.number().int(),
+  maxAttempts: z.number().int(),
+  runAt: z.string().nullable(),
+  labels: z.record(z.string(), z.string()),
+  progress: progressSchema.nullable(),
+  cancelRequested: z.boolean(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  finishedAt: z.string().nullable(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+
+export const LIST_DEFAULT_LIMIT = 50;
+export const LIST_MAX_LIMIT = 500;
+
+export const listJobsQuerySchema = z.strictObject({
+  state: jobStateSchema.optional(),
+  type: jobTypeSchema.optional(),
+  pool: poolSchema.optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional().default(LIST_DEFAULT_LIMIT),
+});
+export type ListJobsQuery = z.output<typeof listJobsQuerySchema>;
+
+export const jobPageSchema = z.object({
+  items: z.array(jobViewSchema),
+  /** Opaque; pass as `cursor` for the next page. Null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+export type JobPage = z.infer<typeof jobPageSchema>;
+
+export const jobEventViewSchema = z.object({
+  seq: z.number().int(),
+  type: z.string(),
+  data: jsonValueSchema,
+  occurredAt: z.string(),
+});
+export type JobEventView = z.infer<typeof jobEventViewSchema>;
+
+export const cancelJobRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() });
