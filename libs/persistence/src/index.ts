@@ -1,0 +1,10 @@
+export * from './database';
+export * from './job-record';
+export * from './job-registry';
+export * from './job-updates';
+export * from './outbox';
+export * from './outbox-relay';
+export { MIGRATIONS } from './migrations';
+export { JobEntity } from './entities/job.entity';
+export { JobEventEntity } from './entities/job-event.entity';
+export { OutboxEntity } from './entities/outbox.entity';

@@ -1,0 +1,109 @@
+import type { JobError, JobState, JobView, Progress } from '@jobplane/contracts';
+
+/** A job as the services see it (camelCase, typed), mapped from a `jobs` row. */
+export interface JobRecord {
+  id: string;
+  tenant: string;
+  type: string;
+  pool: string;
+  state: JobState;
+  priority: number;
+  payload: unknown;
+  result: unknown;
+  error: JobError | null;
+  progress: Progress | null;
+  attempt: number;
+  maxAttempts: number;
+  runAt: Date | null;
+  backoff: unknown;
+  timeouts: unknown;
+  labels: Record<string, string>;
+  idempotencyKey: string | null;
+  cancelRequestedAt: Date | null;
+  lastSeq: number;
+  version: number;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface JobEventRecord {
+  jobId: string;
+  seq: number;
+  eventId: string;
+  type: string;
+  attempt: number | null;
+  data: unknown;
+  occurredAt: Date;
+}
+
+type Row = Record<string, unknown>;
+
+const date = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(v as string));
+
+export function jobFromRow(r: Row): JobRecord {
+  return {
+    id: r.id as string,
+    tenant: r.tenant as string,
+    type: r.type as string,
+    pool: r.pool as string,
+    state: r.state as JobState,
+    priority: Number(r.priority),
+    payload: r.payload,
+    result: r.result ?? null,
+    error: (r.error as JobError | null) ?? null,
+    progress: (r.progress as Progress | null) ?? null,
+    attempt: Number(r.attempt),
+    maxAttempts: Number(r.max_attempts),
+    runAt: date(r.run_at),
+    backoff: r.backoff ?? null,
+    timeouts: r.timeouts ?? null,
+    labels: (r.labels as Record<string, string> | null) ?? {},
+    idempotencyKey: (r.idempotency_key as string | null) ?? null,
+    cancelRequestedAt: date(r.cancel_requested_at),
+    lastSeq: Number(r.last_seq),
+    version: Number(r.version),
+    createdAt: date(r.created_at)!,
+    updatedAt: date(r.updated_at)!,
+    startedAt: date(r.started_at),
+    finishedAt: date(r.finished_at),
+  };
+}
+
+export function eventFromRow(r: Row): JobEventRecord {
+  return {
+    jobId: r.job_id as string,
+    seq: Number(r.seq),
+    eventId: r.event_id as string,
+    type: r.type as string,
+    attempt: r.attempt == null ? null : Number(r.attempt),
+    data: r.data,
+    occurredAt: date(r.occurred_at)!,
+  };
+}
+
+/** The public shape of a job (REST, gRPC and the console read this). */
+export function toJobView(j: JobRecord): JobView {
+  return {
+    id: j.id,
+    tenant: j.tenant,
+    type: j.type,
+    pool: j.pool,
+    state: j.state,
+    priority: j.priority,
+    payload: j.payload,
+    result: j.result ?? null,
+    error: j.error,
+    attempt: j.attempt,
+    maxAttempts: j.maxAttempts,
+    runAt: j.runAt?.toISOString() ?? null,
+    labels: j.labels,
+    progress: j.progress,
+    cancelRequested: j.cancelRequestedAt != null,
+    createdAt: j.createdAt.toISOString(),
+    updatedAt: j.updatedAt.toISOString(),
+    startedAt: j.startedAt?.toISOString() ?? null,
+    finishedAt: j.finishedAt?.toISOString() ?? null,
+  };
+}

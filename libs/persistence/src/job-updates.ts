@@ -1,0 +1,114 @@
+import type { JobError, JobState, Progress } from '@jobplane/contracts';
+import type { Tx } from './database';
+import { jobFromRow, JobRecord } from './job-record';
+
+/** Columns a guarded update may set. */
+export interface JobPatch {
+  state?: JobState;
+  attempt?: number;
+  result?: unknown;
+  error?: JobError | null;
+  progress?: Progress | null;
+  runAt?: Date | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+}
+
+export interface JobEventInput {
+  /** Id of the causing message; unique in job_events. */
+  id: string;
+  type: string;
+  attempt: number | null;
+  data: unknown;
+  occurredAt: Date;
+}
+
+/**
+ * A conditional change: applied only if the job is in one of `fromStates` (and at `attempt`, when
+ * given), which is how late, duplicated or stale-attempt events are fenced out.
+ */
+export interface GuardedUpdate {
+  jobId: string;
+  fromStates: readonly JobState[];
+  attempt?: number;
+  set: JobPatch;
+  event: JobEventInput;
+}
+
+const COLUMNS: Record<keyof JobPatch, { column: string; cast: string; json?: boolean }> = {
+  state: { column: 'state', cast: 'text' },
+  attempt: { column: 'attempt', cast: 'int' },
+  result: { column: 'result', cast: 'jsonb', json: true },
+  error: { column: 'error', cast: 'jsonb', json: true },
+  progress: { column: 'progress', cast: 'jsonb', json: true },
+  runAt: { column: 'run_at', cast: 'timestamptz' },
+  startedAt: { column: 'started_at', cast: 'timestamptz' },
+  finishedAt: { column: 'finished_at', cast: 'timestamptz' },
+};
+
+function encode(value: unknown, json?: boolean): unknown {
+  if (value === null || value === undefined) return null;
+  if (json) return JSON.stringify(value);
+  if (value instanceof Date) return value.toISOString();
+  return value;
+}
+
+/**
+ * Applies a guarded update and appends its event (next seq) in one statement. Returns the updated
+ * job, or null when the guard rejected it (nothing is written then).
+ */
+export async function applyGuardedUpdate(tx: Tx, u: GuardedUpdate): Promise<JobRecord | null> {
+  const params: unknown[] = [u.jobId, u.fromStates];
+  const sets = ['last_seq = last_seq + 1', 'version = version + 1', 'updated_at = now()'];
+  for (const [key, value] of Object.entries(u.set) as [keyof JobPatch, unknown][]) {
+    if (value === undefined) continue;
+    const col = COLUMNS[key];
+    params.push(encode(value, col.json));
+    sets.push(`${col.column} = $${params.length}::${col.cast}`);
+  }
+  let guard = 'id = $1 AND state = ANY($2::text[])';
+  if (u.attempt !== undefined) {
+    params.push(u.attempt);
+    guard += ` AND attempt = $${params.length}`;
+  }
+  const e = u.event;
+  params.push(e.id, e.type, e.attempt, JSON.stringify(e.data ?? {}), e.occurredAt.toISOString());
+  const n = params.length;
+  const rows = await tx.query(
+    `WITH moved AS (
+       UPDATE jobs SET ${sets.join(', ')} WHERE ${guard} RETURNING *
+     ), appended AS (
+       INSERT INTO job_events (job_id, seq, event_id, type, attempt, data, occurred_at)
+       SELECT id, last_seq, $${n - 4}::uuid, $${n - 3}, $${n - 2}::int, $${n - 1}::jsonb, $${n}::timestamptz FROM moved
+     )
+     SELECT * FROM moved`,
+    params,
+  );
+  return rows[0] ? jobFromRow(rows[0]) : null;
+}
+
+/** Which of these message ids are already recorded (a redelivered message is applied once). */
+export async function recordedEventIds(tx: Tx, ids: string[]): Promise<Set<string>> {
+  if (ids.length === 0) return new Set();
+  const rows = await tx.query<{ event_id: string }>(
+    `SELECT event_id FROM job_events WHERE event_id = ANY($1::uuid[])`,
+    [ids],
+  );
+  return new Set(rows.map((r) => r.event_id));
+}
+
+export async function lockJob(tx: Tx, jobId: string): Promise<JobRecord | null> {
+  const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 FOR UPDATE`, [jobId]);
+  return row ? jobFromRow(row) : null;
+}
+
+/** Queued jobs never dispatched, oldest first (recovery after a lost `job.submitted`, and delays). */
+export async function undispatchedJobs(tx: Tx, limit: number, olderThan: Date): Promise<JobRecord[]> {
+  const rows = await tx.query(
+    `SELECT * FROM jobs WHERE state = 'queued' AND finished_at IS NULL AND created_at < $1::timestamptz
+       AND (attempt = 0 OR run_at IS NOT NULL)
+     ORDER BY id LIMIT $2`,
+    [olderThan.toISOString(), limit],
+  );
+  return rows.map(jobFromRow);
+}

@@ -1,0 +1,4 @@
+import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+
+/** Every migration in order. New ones are appended; applied ones are never edited. */
+export const MIGRATIONS = [InitialSchema1763800000000];
