@@ -41,6 +41,6 @@ describe('uuidv7', () => {
     const ids = Array.from({ length: 5000 }, () => uuidv7());
     expect([...ids].sort()).toEqual(ids);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids[0][14]).toBe('7');
+    expect(ids[0]![14]).toBe('7');
   });
 });

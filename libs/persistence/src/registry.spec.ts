@@ -23,6 +23,7 @@ describe.each(backends)('job registry on %s', (_name, options) => {
   let db: Database;
   let registry: JobRegistry;
   let schema: string | undefined;
+  const submitOne = async () => (await registry.submit([newJob()]))[0]!.job;
 
   beforeAll(async () => {
     const opts = options();
@@ -60,7 +61,7 @@ describe.each(backends)('job registry on %s', (_name, options) => {
   });
 
   it('hides another tenant\'s job', async () => {
-    const [{ job }] = (await registry.submit([newJob()])) as [{ job: { id: string } }];
+    const job = await submitOne();
     await expect(registry.get('other', job.id)).rejects.toThrow(/not found/);
   });
 
@@ -80,7 +81,7 @@ describe.each(backends)('job registry on %s', (_name, options) => {
   });
 
   it('applies a guarded update once, fences stale attempts and terminal states', async () => {
-    const [{ job }] = (await registry.submit([newJob()])) as [{ job: { id: string } }];
+    const job = await submitOne();
     const ev = (type: string) => ({ id: uuidv7(), type, attempt: 1, data: {}, occurredAt: new Date() });
     const dispatched = await db.transaction((tx) =>
       applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['queued'], attempt: 0, set: { attempt: 1 }, event: ev('dispatched') }),
@@ -113,7 +114,7 @@ describe.each(backends)('job registry on %s', (_name, options) => {
   });
 
   it('records a cancel request durably and refuses it on a finished job', async () => {
-    const [{ job }] = (await registry.submit([newJob()])) as [{ job: { id: string } }];
+    const job = await submitOne();
     const cancelled = await registry.requestCancel('t1', job.id, 'no longer needed');
     expect(cancelled.cancelRequestedAt).toBeInstanceOf(Date);
     const outbox = await db.transaction((tx) => claimOutbox(tx, 10_000));
