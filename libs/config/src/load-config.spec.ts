@@ -1,0 +1,39 @@
+import { ConfigError, loadConfig, parsePools } from './load-config';
+
+describe('loadConfig', () => {
+  it('applies defaults and coerces numbers', () => {
+    const c = loadConfig({ PORT: '9090' });
+    expect(c.PORT).toBe(9090);
+    expect(c.HOST).toBe('0.0.0.0');
+    expect(c.WORKER_POOLS).toBe('default:8');
+    expect(c.MIGRATE_ON_START).toBe(true);
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+
+  it('lists every bad value in one error and hides passwords', () => {
+    let error: unknown;
+    try {
+      loadConfig(
+        { PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db', AMQP_URL: 'nope', WORKER_POOLS: 'a:0' },
+        { required: ['REDIS_URL'] },
+      );
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems.join('\n');
+    expect(problems).toMatch(/^PORT="eighty"/m);
+    expect(problems).toMatch(/DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db: must be a URL starting with postgres:\/\//);
+    expect(problems).not.toContain('secret');
+    expect(problems).toMatch(/AMQP_URL=\(unparseable URL\)/);
+    expect(problems).toMatch(/WORKER_POOLS/);
+    expect(problems).toMatch(/REDIS_URL is required/);
+  });
+
+  it('parses worker pools', () => {
+    expect(parsePools('metal:1,cloud:10')).toEqual([
+      { pool: 'metal', concurrency: 1 },
+      { pool: 'cloud', concurrency: 10 },
+    ]);
+  });
+});

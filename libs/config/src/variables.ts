@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable jobplane reads, with its description. docs/configuration.md is
+ * generated from this table (`pnpm docs:config`), and a test keeps it current.
+ */
+export interface Variable<T extends z.ZodType = z.ZodType> {
+  schema: T;
+  description: string;
+  /** Which processes read it. */
+  services: ('api' | 'scheduler' | 'worker' | 'audit' | 'embedded')[];
+}
+
+const bool = z
+  .enum(['true', 'false', '1', '0'])
+  .transform((v) => v === 'true' || v === '1');
+const port = z.coerce.number().int().min(0).max(65535);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+const all: Variable['services'] = ['api', 'scheduler', 'worker', 'audit', 'embedded'];
+
+export const VARIABLES = {
+  HOST: { schema: z.string().min(1).default('0.0.0.0'), description: 'Interface the HTTP API listens on (embedded mode defaults to 127.0.0.1).', services: ['api', 'embedded'] },
+  PORT: { schema: port.default(8080), description: 'Port of the HTTP API.', services: ['api', 'embedded'] },
+  HEALTH_PORT: { schema: port.default(8081), description: 'Port of the health and metrics endpoints of scheduler, worker and audit (they have no public API).', services: ['scheduler', 'worker', 'audit'] },
+  DATABASE_URL: { schema: url(['postgres:', 'postgresql:']), description: 'Postgres connection URL of the job registry.', services: ['api', 'scheduler', 'audit'] },
+  DATABASE_SCHEMA: { schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public'), description: 'Postgres schema holding jobplane tables (created if missing).', services: ['api', 'scheduler', 'audit'] },
+  DATABASE_POOL_SIZE: { schema: z.coerce.number().int().min(1).max(200).default(10), description: 'Postgres connections per process.', services: ['api', 'scheduler', 'audit'] },
+  MIGRATE_ON_START: { schema: bool.default(true), description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.', services: ['api', 'scheduler', 'audit'] },
+  AMQP_URL: { schema: url(['amqp:', 'amqps:']), description: 'RabbitMQ connection URL.', services: ['api', 'scheduler', 'worker', 'audit'] },
+  REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis URL (scheduler backlog and timers; API rate limits).', services: ['api', 'scheduler'] },
+  DATA_DIR: { schema: z.string().min(1).default('./var'), description: 'Directory of the embedded database; jobs survive restarts of embedded mode.', services: ['embedded'] },
+  LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), description: 'Minimum level of JSON logs.', services: all },
+  WORKER_POOLS: {
+    schema: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9-]*:[1-9][0-9]*(,[a-z0-9][a-z0-9-]*:[1-9][0-9]*)*$/, 'format: pool:concurrency[,pool:concurrency...]')
+      .default('default:8'),
+    description: 'Pools this worker serves and the concurrency of each, e.g. `metal:1,cloud:10`.',
+    services: ['worker', 'embedded'],
+  },
+  WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
+  WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },
+  CANCEL_GRACE_MS: { schema: z.coerce.number().int().min(0).default(5000), description: 'How long a cancelled handler may take to stop before its attempt is abandoned.', services: ['worker', 'embedded'] },
+  OUTBOX_POLL_MS: { schema: z.coerce.number().int().min(10).max(60_000).default(500), description: 'Fallback poll of the outbox (rows are relayed at once after commit; the poll catches leftovers).', services: ['api', 'scheduler', 'embedded'] },
+  RECOVERY_INTERVAL_MS: { schema: z.coerce.number().int().min(100).default(10_000), description: 'How often the scheduler re-dispatches queued jobs whose dispatch never happened (lost message, due delay).', services: ['scheduler', 'embedded'] },
+  JOB_RETENTION_SECONDS: { schema: z.coerce.number().int().min(0).default(604_800), description: 'Terminal jobs, their events and results are purged after this long; 0 disables.', services: ['scheduler', 'embedded'] },
+  DEFAULT_TENANT: { schema: z.string().min(1).max(100).default('default'), description: 'Tenant of requests until API keys are configured.', services: ['api', 'embedded'] },
+  SHUTDOWN_TIMEOUT_MS: { schema: z.coerce.number().int().min(0).default(10_000), description: 'Upper bound on a graceful shutdown of api, scheduler and audit.', services: ['api', 'scheduler', 'audit', 'embedded'] },
+} satisfies Record<string, Variable>;
+
+export type VariableName = keyof typeof VARIABLES;
