@@ -11,6 +11,10 @@ export interface ExchangeSpec {
 }
 
 export interface QueueSpec {
+  /**
+   * Queue name. An exclusive queue may use '' to get a unique generated name, returned by
+   * `declare()` (see `DeclaredTopology`); it stays the same across reconnects.
+   */
   name: string;
   /** Durable quorum queue (default) or a private, auto-deleted queue for one consumer (control). */
   kind?: 'quorum' | 'exclusive';
@@ -18,12 +22,19 @@ export interface QueueSpec {
   deliveryLimit?: number;
   /** Only one consumer receives at a time; others stand by (keeps order across replicas). */
   singleActiveConsumer?: boolean;
+  /** Exchange receiving this queue's dead letters (quorum only); defaults to DEAD_LETTER_EXCHANGE. */
+  deadLetterExchange?: string;
   bindings?: { exchange: string; routingKey: string }[];
 }
 
 export interface Topology {
   exchanges: ExchangeSpec[];
   queues: QueueSpec[];
+}
+
+/** What `declare()` resolves with: queue names in `topology.queues` order, '' ones generated. */
+export interface DeclaredTopology {
+  queues: string[];
 }
 
 export type Headers = Record<string, string>;
@@ -35,6 +46,11 @@ export interface OutgoingMessage {
   body: Buffer;
   headers?: Headers;
   messageId?: string;
+  /**
+   * Default true: a message no queue receives rejects the publish. False for broadcasts where
+   * nobody listening is fine (e.g. control messages with no worker running): it is dropped.
+   */
+  mandatory?: boolean;
 }
 
 export interface Delivery {
@@ -65,8 +81,11 @@ export interface Subscription {
 export interface MessageBus {
   /** Connects (retrying with backoff) and declares the topology; safe to call once. */
   start(topology: Topology): Promise<void>;
-  /** Declares more exchanges and queues at run time (e.g. a worker's private control queue). */
-  declare(topology: Topology): Promise<void>;
+  /**
+   * Declares more exchanges and queues at run time (e.g. a worker's private control queue).
+   * Resolves with the queue names used, so '' exclusive queues can be consumed.
+   */
+  declare(topology: Topology): Promise<DeclaredTopology>;
   /** Resolves once the broker confirmed every message; rejects if any was refused or unroutable. */
   publish(messages: OutgoingMessage[]): Promise<void>;
   consume(queue: string, handler: (delivery: Delivery) => Promise<void> | void, options: ConsumeOptions): Promise<Subscription>;

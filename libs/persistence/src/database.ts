@@ -27,6 +27,9 @@ class Mutex {
   }
 }
 
+/** Arbitrary constant naming jobplane's migration lock. */
+const MIGRATION_LOCK_KEY = 7_431_902_001;
+
 const ENTITIES = [JobEntity, JobEventEntity, OutboxEntity];
 
 /**
@@ -58,8 +61,16 @@ export class Database {
   /** Applies pending migrations; safe to run from several processes (TypeORM takes a lock table row per run). */
   async migrate(): Promise<string[]> {
     return this.exclusive(async () => {
-      const applied = await this.dataSource.runMigrations({ transaction: 'each' });
-      return applied.map((m) => m.name);
+      if (this.kind === 'pglite') return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+      // Several processes may start at once: a session advisory lock lets one migrate at a time.
+      const runner = this.dataSource.createQueryRunner();
+      await runner.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
+      try {
+        return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+      } finally {
+        await runner.query(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
+        await runner.release();
+      }
     });
   }
 

@@ -102,11 +102,11 @@ export async function lockJob(tx: Tx, jobId: string): Promise<JobRecord | null> 
   return row ? jobFromRow(row) : null;
 }
 
-/** Queued jobs never dispatched, oldest first (recovery after a lost `job.submitted`, and delays). */
+/** Queued jobs due for a dispatch that has not happened, oldest first (lost `job.submitted`, due delays and retries). */
 export async function undispatchedJobs(tx: Tx, limit: number, olderThan: Date): Promise<JobRecord[]> {
   const rows = await tx.query(
     `SELECT * FROM jobs WHERE state = 'queued' AND finished_at IS NULL AND created_at < $1::timestamptz
-       AND (attempt = 0 OR run_at IS NOT NULL)
+       AND (attempt = 0 OR run_at IS NOT NULL) AND (run_at IS NULL OR run_at <= now())
      ORDER BY id LIMIT $2`,
     [olderThan.toISOString(), limit],
   );

@@ -1,3 +1,5 @@
 export * from './logger';
 export * from './metrics';
 export * from './health';
+export * from './nest-logger';
+export * from './lifecycle';

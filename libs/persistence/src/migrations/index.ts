@@ -1,4 +1,5 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
+import { AuditLog1763800001000 } from './1763800001000-audit-log';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
-export const MIGRATIONS = [InitialSchema1763800000000];
+export const MIGRATIONS = [InitialSchema1763800000000, AuditLog1763800001000];

@@ -1,0 +1,47 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { AuditModule } from '@jobplane/audit-service';
+import { ConfigError, loadConfig } from '@jobplane/config';
+import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
+import { Database } from '@jobplane/persistence';
+import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, startHealthServer } from '@jobplane/telemetry';
+
+/** The audit process: appends every lifecycle message to the hash-chained trail. */
+async function main() {
+  const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL'] });
+  const logger = createLogger('audit', config.LOG_LEVEL);
+  const db = await Database.open(
+    { kind: 'postgres', url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
+    { migrate: config.MIGRATE_ON_START },
+  );
+  const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
+  await bus.start(jobplaneTopology());
+
+  @Module({ imports: [AuditModule.forRoot({ bus, db, logger })] })
+  class AuditRoot {}
+
+  const app = await NestFactory.createApplicationContext(AuditRoot, { logger: new PinoNestLogger(logger) });
+  await app.init();
+  const health = await startHealthServer({
+    port: config.HEALTH_PORT,
+    registry: createMetricsRegistry('audit'),
+    ready: [
+      { name: 'postgres', check: () => db.ping() },
+      { name: 'rabbitmq', check: () => assertConnected(bus) },
+    ],
+  });
+  logger.info({ healthPort: config.HEALTH_PORT }, 'audit running');
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    await app.close();
+    health.close();
+    await bus.close();
+    await db.close();
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

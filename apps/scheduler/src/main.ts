@@ -1,0 +1,52 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigError, loadConfig } from '@jobplane/config';
+import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
+import { Database } from '@jobplane/persistence';
+import { SchedulerModule } from '@jobplane/scheduler-service';
+import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, pingRedis, startHealthServer } from '@jobplane/telemetry';
+
+/** The scheduler process: the single writer of job state after submit, and the dispatcher. */
+async function main() {
+  const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
+  const logger = createLogger('scheduler', config.LOG_LEVEL);
+  const db = await Database.open(
+    { kind: 'postgres', url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
+    { migrate: config.MIGRATE_ON_START },
+  );
+  const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-scheduler', logger });
+  await bus.start(jobplaneTopology());
+
+  @Module({
+    imports: [
+      SchedulerModule.forRoot({ bus, db, logger, outboxPollMs: config.OUTBOX_POLL_MS, recoveryIntervalMs: config.RECOVERY_INTERVAL_MS }),
+    ],
+  })
+  class SchedulerRoot {}
+
+  const app = await NestFactory.createApplicationContext(SchedulerRoot, { logger: new PinoNestLogger(logger) });
+  await app.init();
+  const health = await startHealthServer({
+    port: config.HEALTH_PORT,
+    registry: createMetricsRegistry('scheduler'),
+    ready: [
+      { name: 'postgres', check: () => db.ping() },
+      { name: 'rabbitmq', check: () => assertConnected(bus) },
+      { name: 'redis', check: () => pingRedis(config.REDIS_URL) },
+    ],
+  });
+  logger.info({ healthPort: config.HEALTH_PORT }, 'scheduler running');
+
+  onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
+    await app.close();
+    health.close();
+    await bus.close();
+    await db.close();
+  });
+}
+
+main().catch((err) => {
+  console.error(err instanceof ConfigError ? err.message : err);
+  process.exit(1);
+});

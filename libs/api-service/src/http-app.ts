@@ -1,0 +1,29 @@
+import { INestApplication, Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import { Logger, PinoNestLogger } from '@jobplane/telemetry';
+import { buildOpenApiDocument } from './openapi';
+import { ProblemFilter, sendProblem } from './problem.filter';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+/**
+ * Creates the HTTP application (Fastify) around a root module: problem+json errors everywhere
+ * (including body-parser failures), OpenAPI at /docs, bounded bodies and timeouts.
+ */
+export async function createHttpApp(rootModule: Type<unknown>, logger: Logger, version = '0.1.0'): Promise<INestApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, requestTimeout: 30_000, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
+    logger: new PinoNestLogger(logger.child({ context: 'nest' })),
+    bufferLogs: false,
+  });
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
+  await app.register(fastifySwagger as never, { mode: 'static', specification: { document: buildOpenApiDocument(version) } } as never);
+  await app.register(fastifySwaggerUi as never, { routePrefix: '/docs' } as never);
+  app.useGlobalFilters(new ProblemFilter(logger));
+  app.enableShutdownHooks();
+  return app;
+}

@@ -1,0 +1,5 @@
+export * from './api.module';
+export * from './http-app';
+export * from './jobs.service';
+export * from './openapi';
+export * from './problems';

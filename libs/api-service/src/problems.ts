@@ -1,0 +1,72 @@
+import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
+import { InvalidCursorError, JobNotFoundError, JobStateError } from '@jobplane/persistence';
+import { z } from 'zod';
+
+/** An error with a stable code that maps to one HTTP status (and, later, one gRPC status). */
+export class ApiProblem extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: ErrorCode,
+    readonly title: string,
+    detail?: string,
+    readonly errors?: { path: string; message: string }[],
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export function validationProblem(error: z.ZodError, where: string): ApiProblem {
+  return new ApiProblem(
+    400,
+    ERROR_CODES.validation,
+    'Request validation failed',
+    `${where}: ${formatIssues(error)}`,
+    error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })),
+  );
+}
+
+/** Validates request input, throwing a 400 problem that names every bad field. */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (!result.success) throw validationProblem(result.error, where);
+  return result.data;
+}
+
+/** Errors from Fastify itself (body parsing, limits) by its codes. */
+const FASTIFY_ERRORS: Record<string, [number, ErrorCode, string]> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: [413, ERROR_CODES.payloadTooLarge, 'Request body too large'],
+  FST_ERR_CTP_INVALID_JSON_BODY: [400, ERROR_CODES.validation, 'Request body is not valid JSON'],
+  FST_ERR_CTP_EMPTY_JSON_BODY: [400, ERROR_CODES.validation, 'Request body is empty'],
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ERROR_CODES.validation, 'Unsupported media type'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ERROR_CODES.validation, 'Invalid content length'],
+};
+
+/** Maps any error to an RFC 9457 problem body. Unknown errors become 500 without internals. */
+export function toProblem(err: unknown, instance?: string): ProblemDetails {
+  const p = classify(err);
+  return {
+    type: `${PROBLEM_TYPE_BASE}${p.code}`,
+    title: p.title,
+    status: p.status,
+    ...(p.detail ? { detail: p.detail } : {}),
+    ...(instance ? { instance } : {}),
+    code: p.code,
+    ...(p.errors ? { errors: p.errors } : {}),
+  };
+}
+
+function classify(err: unknown): { status: number; code: ErrorCode; title: string; detail?: string; errors?: { path: string; message: string }[] } {
+  if (err instanceof ApiProblem) return { status: err.status, code: err.code, title: err.title, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) };
+  if (err instanceof JobNotFoundError) return { status: 404, code: ERROR_CODES.notFound, title: 'Job not found', detail: err.message };
+  if (err instanceof JobStateError) return { status: 409, code: ERROR_CODES.invalidState, title: 'Job is in the wrong state', detail: err.message };
+  if (err instanceof InvalidCursorError) return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
+  const fastifyCode = (err as { code?: string } | null)?.code;
+  const known = fastifyCode ? FASTIFY_ERRORS[fastifyCode] : undefined;
+  if (known) return { status: known[0], code: known[1], title: known[2], detail: (err as Error).message };
+  const status = (err as { statusCode?: number; status?: number } | null)?.statusCode ?? (err as { status?: number } | null)?.status;
+  if (status === 404) return { status: 404, code: ERROR_CODES.notFound, title: 'Not found' };
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return { status, code: ERROR_CODES.validation, title: 'Bad request', detail: (err as Error).message };
+  }
+  return { status: 500, code: ERROR_CODES.internal, title: 'Internal error' };
+}

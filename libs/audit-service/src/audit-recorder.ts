@@ -1,0 +1,111 @@
+import { AUDIT_EVENTS_QUEUE, Message, parseMessage } from '@jobplane/contracts';
+import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
+import type { Database, Tx } from '@jobplane/persistence';
+import type { Logger } from '@jobplane/telemetry';
+import { chainHash, GENESIS_HASH } from './hash-chain';
+
+/**
+ * Appends every lifecycle message to the hash-chained audit trail, in order (single active
+ * consumer), once (event id is unique), in batches of one transaction.
+ */
+export class AuditRecorder {
+  private pending: { delivery: Delivery; message: Message }[] = [];
+  private processing: Promise<void> | null = null;
+  private subscription: Subscription | null = null;
+  recorded = 0;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly db: Database,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.consume(AUDIT_EVENTS_QUEUE, (d) => this.receive(d), { prefetch: 500 });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.cancel();
+    await this.processing;
+  }
+
+  private receive(delivery: Delivery): void {
+    const parsed = parseMessage(delivery.body);
+    if (!parsed.ok) {
+      this.logger.error({ error: parsed.error }, 'malformed message dead-lettered');
+      return delivery.nack(false);
+    }
+    this.pending.push({ delivery, message: parsed.message });
+    this.processing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0, 250);
+        try {
+          await this.db.transaction((tx) => this.append(tx, batch.map((b) => b.message)));
+          batch.forEach((b) => b.delivery.ack());
+          this.recorded += batch.length;
+        } catch (err) {
+          this.logger.error({ err }, 'audit batch not recorded; requeued');
+          batch.forEach((b) => b.delivery.nack(true));
+        }
+      }
+    } finally {
+      this.processing = null;
+    }
+  }
+
+  private async append(tx: Tx, messages: Message[]): Promise<void> {
+    const ids = messages.map((m) => m.id);
+    const dupes = new Set(
+      (await tx.query<{ event_id: string }>(`SELECT event_id FROM audit_records WHERE event_id = ANY($1::uuid[])`, [ids])).map(
+        (r) => r.event_id,
+      ),
+    );
+    const heads = new Map<string, { seq: number; hash: string }>();
+    const seenInBatch = new Set<string>();
+    const rows = [];
+    for (const m of messages) {
+      if (dupes.has(m.id) || seenInBatch.has(m.id)) continue;
+      seenInBatch.add(m.id);
+      let head = heads.get(m.tenant);
+      if (!head) {
+        const [last] = await tx.query<{ tenant_seq: string; hash: string }>(
+          `SELECT tenant_seq, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq DESC LIMIT 1 FOR UPDATE`,
+          [m.tenant],
+        );
+        head = last ? { seq: Number(last.tenant_seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+      }
+      const record = { eventId: m.id, tenant: m.tenant, tenantSeq: head.seq + 1, type: m.type, occurredAt: m.occurredAt, body: m };
+      const hash = chainHash(head.hash, record);
+      rows.push({ event_id: m.id, tenant: m.tenant, tenant_seq: record.tenantSeq, job_id: m.jobId, type: m.type, occurred_at: m.occurredAt, body: m, prev_hash: head.hash, hash });
+      heads.set(m.tenant, { seq: record.tenantSeq, hash });
+    }
+    if (rows.length === 0) return;
+    await tx.query(
+      `INSERT INTO audit_records (event_id, tenant, tenant_seq, job_id, type, occurred_at, body, prev_hash, hash)
+       SELECT event_id, tenant, tenant_seq, job_id, type, occurred_at, body, prev_hash, hash
+       FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, tenant text, tenant_seq bigint, job_id uuid, type text,
+            occurred_at timestamptz, body jsonb, prev_hash text, hash text)`,
+      [JSON.stringify(rows)],
+    );
+  }
+}
+
+/** Recomputes a tenant's chain; returns the first broken record, or null if intact. */
+export async function verifyChain(db: Database, tenant: string): Promise<{ brokenAt: number | null; checked: number }> {
+  const rows = await db.query<Record<string, unknown>>(
+    `SELECT event_id, tenant, tenant_seq, type, occurred_at, body, prev_hash, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq`,
+    [tenant],
+  );
+  let prev = GENESIS_HASH;
+  for (const r of rows) {
+    const body = r.body as Message;
+    const expected = chainHash(prev, { eventId: r.event_id as string, tenant, tenantSeq: Number(r.tenant_seq), type: r.type as string, occurredAt: body.occurredAt, body });
+    if (r.prev_hash !== prev || r.hash !== expected) return { brokenAt: Number(r.tenant_seq), checked: rows.length };
+    prev = r.hash as string;
+  }
+  return { brokenAt: null, checked: rows.length };
+}

@@ -1,0 +1,3 @@
+export * from './hash-chain';
+export * from './audit-recorder';
+export * from './audit.module';

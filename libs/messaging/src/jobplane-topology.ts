@@ -1,0 +1,42 @@
+import {
+  ALL_JOB_EVENTS,
+  AUDIT_EVENTS_QUEUE,
+  CONTROL_EXCHANGE,
+  EVENTS_EXCHANGE,
+  SCHEDULER_EVENTS_QUEUE,
+  WORK_EXCHANGE,
+  workQueueName,
+} from '@jobplane/contracts';
+import type { Topology } from './message-bus';
+
+/**
+ * Exchanges and queues every service declares at start (declaration is idempotent), so a message
+ * published before its consumer ever ran still lands in a durable queue instead of being dropped.
+ */
+export function jobplaneTopology(pools: string[] = []): Topology {
+  return {
+    exchanges: [
+      { name: EVENTS_EXCHANGE, kind: 'topic' },
+      { name: WORK_EXCHANGE, kind: 'direct' },
+      { name: CONTROL_EXCHANGE, kind: 'fanout' },
+    ],
+    queues: [
+      {
+        name: SCHEDULER_EVENTS_QUEUE,
+        singleActiveConsumer: true,
+        bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS }],
+      },
+      {
+        name: AUDIT_EVENTS_QUEUE,
+        singleActiveConsumer: true,
+        bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS }],
+      },
+      ...pools.map((pool) => ({ name: workQueueName(pool), bindings: [{ exchange: WORK_EXCHANGE, routingKey: pool }] })),
+    ],
+  };
+}
+
+/** A readiness check body: throws unless the bus is connected. */
+export function assertConnected(bus: { isConnected(): boolean }): void {
+  if (!bus.isConnected()) throw new Error('not connected to the message broker');
+}

@@ -1,0 +1,25 @@
+import { CONTROL_EXCHANGE, createMessage, WORK_EXCHANGE } from '@jobplane/contracts';
+import type { JobRecord, OutboxMessage } from '@jobplane/persistence';
+
+/** The work-queue message for one attempt of a job. */
+export function dispatchMessage(job: JobRecord): OutboxMessage {
+  const message = createMessage('job.dispatch', {
+    jobId: job.id,
+    tenant: job.tenant,
+    data: {
+      type: job.type,
+      pool: job.pool,
+      payload: job.payload,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      timeouts: (job.timeouts as never) ?? null,
+    },
+  });
+  return { exchange: WORK_EXCHANGE, routingKey: job.pool, messageId: message.id, body: JSON.stringify(message) };
+}
+
+/** Broadcast to every worker: stop this job if you run it, and never start it. */
+export function cancelCommand(job: { id: string; tenant: string }, reason?: string): OutboxMessage {
+  const message = createMessage('job.cancel', { jobId: job.id, tenant: job.tenant, data: reason ? { reason } : {} });
+  return { exchange: CONTROL_EXCHANGE, routingKey: '', messageId: message.id, body: JSON.stringify(message) };
+}

@@ -1,0 +1,102 @@
+import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contracts';
+import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
+import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
+import type { Logger } from '@jobplane/telemetry';
+import { Applied, EventApplier } from './event-applier';
+
+/** Messages whose application records a job event under the message's own id (so redelivery is detectable). */
+const DEDUPED_BY_ID = new Set<Message['type']>(['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.cancelled', 'job.cancel_requested']);
+
+interface Pending {
+  delivery: Delivery;
+  message: Message;
+}
+
+/**
+ * Consumes lifecycle messages (single active consumer, so order holds across replicas) and applies
+ * them in batches: one transaction per batch, acks after commit. A batch that fails is retried one
+ * message at a time so one bad message cannot hold back the rest.
+ */
+export class SchedulerConsumer {
+  private queue: Pending[] = [];
+  private processing: Promise<void> | null = null;
+  private subscription: Subscription | null = null;
+  applied = 0;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly db: Database,
+    private readonly relay: OutboxRelay,
+    private readonly applier: EventApplier,
+    private readonly logger: Logger,
+    private readonly onDue: (due: NonNullable<Applied['dueAt']>) => void,
+    private readonly batchSize = 256,
+  ) {}
+
+  async start(): Promise<void> {
+    this.subscription = await this.bus.consume(SCHEDULER_EVENTS_QUEUE, (d) => this.receive(d), {
+      prefetch: this.batchSize * 2,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.subscription?.cancel();
+    this.subscription = null;
+    await this.processing;
+  }
+
+  private receive(delivery: Delivery): void {
+    const parsed = parseMessage(delivery.body);
+    if (!parsed.ok) {
+      this.logger.error({ error: parsed.error, routingKey: delivery.routingKey }, 'malformed lifecycle message dead-lettered');
+      delivery.nack(false);
+      return;
+    }
+    this.queue.push({ delivery, message: parsed.message });
+    this.processing ??= this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.batchSize);
+        try {
+          await this.applyBatch(batch);
+        } catch (err) {
+          this.logger.warn({ err, size: batch.length }, 'batch failed; applying one by one');
+          for (const item of batch) await this.applyOne(item);
+        }
+      }
+    } finally {
+      this.processing = null;
+    }
+  }
+
+  private async applyOne(item: Pending): Promise<void> {
+    try {
+      await this.applyBatch([item]);
+    } catch (err) {
+      this.logger.error({ err, messageId: item.message.id, type: item.message.type }, 'message not applied; requeued');
+      item.delivery.nack(true);
+    }
+  }
+
+  private async applyBatch(batch: Pending[]): Promise<void> {
+    const outbox: OutboxMessage[] = [];
+    const due: NonNullable<Applied['dueAt']>[] = [];
+    await this.db.transaction(async (tx) => {
+      const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
+      const seen = await recordedEventIds(tx, ids);
+      for (const { message } of batch) {
+        if (seen.has(message.id)) continue;
+        const result = await this.applier.apply(tx, message, outbox);
+        if (result.dueAt) due.push(result.dueAt);
+      }
+      await enqueueOutbox(tx, outbox);
+    });
+    for (const { delivery } of batch) delivery.ack();
+    this.applied += batch.length;
+    if (outbox.length > 0) this.relay.kick();
+    due.forEach(this.onDue);
+  }
+}

@@ -1,0 +1,4 @@
+export * from './eventually';
+export * from './http-client';
+export * from './processes';
+export * from './stack';

@@ -1,0 +1,103 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { REPO_ROOT, ServiceProcess, startService, stopService } from './processes';
+
+export interface StackOptions {
+  workers?: number;
+  workerPools?: string;
+  /** Base port; api = base, scheduler/audit/workers health = base+1.. */
+  basePort?: number;
+  env?: Record<string, string>;
+  logDir?: string;
+}
+
+export interface Stack {
+  apiUrl: string;
+  schema: string;
+  vhost: string;
+  amqpUrl: string;
+  databaseUrl: string;
+  processes: ServiceProcess[];
+  startWorker(name?: string): Promise<ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const AMQP_BASE = process.env.STACK_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672';
+const REDIS = process.env.STACK_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+function rabbitmqctl(...args: string[]): void {
+  execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
+}
+
+/**
+ * The distributed stack as real OS processes (api, scheduler, audit, N workers) against the real
+ * Postgres, RabbitMQ and Redis, isolated by a fresh Postgres schema and RabbitMQ vhost that
+ * `stop()` removes.
+ */
+export async function startStack(opts: StackOptions = {}): Promise<Stack> {
+  const id = randomBytes(4).toString('hex');
+  const schema = `stack_${id}`;
+  const vhost = `jobplane-test-${id}`;
+  rabbitmqctl('add_vhost', vhost);
+  rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+  const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
+  const base = opts.basePort ?? 18000 + Math.floor(Math.random() * 2000) * 10;
+  const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
+  const env = {
+    DATABASE_URL: PG,
+    DATABASE_SCHEMA: schema,
+    AMQP_URL: amqpUrl,
+    REDIS_URL: REDIS,
+    LOG_LEVEL: 'info',
+    ...opts.env,
+  };
+  const processes: ServiceProcess[] = [];
+  let nextPort = base + 1;
+  const start = async (name: string, app: 'api' | 'scheduler' | 'worker' | 'audit', extra: Record<string, string> = {}) => {
+    const port = app === 'api' ? base : nextPort++;
+    const p = await startService({
+      name,
+      app,
+      healthPort: port,
+      logDir,
+      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+    });
+    processes.push(p);
+    return p;
+  };
+  try {
+    // api first: it applies migrations, so the others start on a ready schema.
+    await start('api', 'api');
+    await start('scheduler', 'scheduler');
+    await start('audit', 'audit');
+    for (let i = 0; i < (opts.workers ?? 1); i++) {
+      await start(`worker-${i}`, 'worker', { WORKER_ID: `worker-${i}-${id}`, ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}) });
+    }
+  } catch (err) {
+    await Promise.all(processes.map((p) => stopService(p, 2_000)));
+    rabbitmqctl('delete_vhost', vhost);
+    throw err;
+  }
+  let workers = opts.workers ?? 1;
+  return {
+    apiUrl: `http://127.0.0.1:${base}`,
+    schema,
+    vhost,
+    amqpUrl,
+    databaseUrl: PG,
+    processes,
+    startWorker: (name) => start(name ?? `worker-${workers++}`, 'worker', { WORKER_ID: `${name ?? `worker-${workers}`}-${id}` }),
+    async stop() {
+      await Promise.all(processes.map((p) => stopService(p)));
+      try {
+        rabbitmqctl('delete_vhost', vhost);
+      } catch {
+        /* best effort */
+      }
+    },
+  };
+}
+
+

@@ -1,0 +1,77 @@
+import type { JobError, Progress } from '@jobplane/contracts';
+
+/** What a handler receives for one attempt. */
+export interface JobContext<P = unknown> {
+  jobId: string;
+  tenant: string;
+  type: string;
+  pool: string;
+  attempt: number;
+  maxAttempts: number;
+  payload: P;
+  /** Fires on cancel, on the soft time limit and on shutdown; handlers should stop promptly. */
+  signal: AbortSignal;
+  /** Throttled; the latest value always reaches the job. */
+  progress(update: Progress): void;
+}
+
+export type JobHandler<P = unknown> = (ctx: JobContext<P>) => Promise<unknown>;
+
+export interface HandlerDefinition<P = unknown> {
+  type: string;
+  handle: JobHandler<P>;
+}
+
+/** A failure the scheduler may retry (plain Errors are retryable too). */
+export class RetryableError extends Error {
+  readonly retryable = true;
+  constructor(
+    message: string,
+    readonly code = 'handler_failed',
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** A failure that retrying cannot fix (bad input, missing permission): the job fails at once. */
+export class NonRetryableError extends Error {
+  readonly retryable = false;
+  constructor(
+    message: string,
+    readonly code = 'handler_failed',
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+  }
+}
+
+/** Maps anything a handler threw to the structured job error. */
+export function toJobError(err: unknown): JobError {
+  if (err instanceof RetryableError || err instanceof NonRetryableError) {
+    return { code: err.code, message: err.message, retryable: err.retryable, ...(err.details ? { details: err.details } : {}) };
+  }
+  if (err instanceof Error) return { code: 'handler_failed', message: err.message, retryable: true, details: { name: err.name } };
+  return { code: 'handler_failed', message: String(err), retryable: true };
+}
+
+/** Types -> handlers; refuses duplicates so two handlers can never claim one type. */
+export class HandlerRegistry {
+  private readonly handlers = new Map<string, HandlerDefinition>();
+
+  register(...defs: HandlerDefinition<any>[]): this {
+    for (const def of defs) {
+      if (this.handlers.has(def.type)) throw new Error(`duplicate handler for job type "${def.type}"`);
+      this.handlers.set(def.type, def as HandlerDefinition);
+    }
+    return this;
+  }
+
+  get(type: string): HandlerDefinition | undefined {
+    return this.handlers.get(type);
+  }
+
+  types(): string[] {
+    return [...this.handlers.keys()].sort();
+  }
+}

@@ -1,0 +1,38 @@
+import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import type { MessageBus } from '@jobplane/messaging';
+import type { Logger } from '@jobplane/telemetry';
+import { HandlerDefinition, HandlerRegistry } from './handler';
+import { BUILT_IN_HANDLERS } from './handlers';
+import { WorkerOptions, WorkerRuntime } from './worker-runtime';
+
+export interface WorkerModuleOptions extends WorkerOptions {
+  bus: MessageBus;
+  logger: Logger;
+  /** Handlers beyond the built-ins. */
+  handlers?: HandlerDefinition<any>[];
+}
+
+/** Starts consuming after the application booted and drains before it shuts down. */
+@Injectable()
+class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(WorkerRuntime) private readonly runtime: WorkerRuntime) {}
+  async onApplicationBootstrap() {
+    await this.runtime.start();
+  }
+  async beforeApplicationShutdown() {
+    await this.runtime.stop();
+  }
+}
+
+@Module({})
+export class WorkerModule {
+  static forRoot(options: WorkerModuleOptions): DynamicModule {
+    const registry = new HandlerRegistry().register(...BUILT_IN_HANDLERS, ...(options.handlers ?? []));
+    const runtime = new WorkerRuntime(options.bus, registry, options.logger.child({ context: 'WorkerRuntime' }), options);
+    return {
+      module: WorkerModule,
+      providers: [{ provide: WorkerRuntime, useValue: runtime }, WorkerLifecycle],
+      exports: [WorkerRuntime],
+    };
+  }
+}
