@@ -6,8 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
 import { buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
-
-export const MAX_BODY_BYTES = 1024 * 1024;
+import { MAX_BODY_BYTES } from './problems';
 
 /**
  * Creates the HTTP application (Fastify) around a root module: problem+json errors everywhere

@@ -2,6 +2,9 @@ import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails
 import { InvalidCursorError, JobNotFoundError, JobStateError } from '@jobplane/persistence';
 import { z } from 'zod';
 
+/** Largest accepted request body. */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
 /** An error with a stable code that maps to one HTTP status (and, later, one gRPC status). */
 export class ApiProblem extends Error {
   constructor(
@@ -65,6 +68,7 @@ function classify(err: unknown): { status: number; code: ErrorCode; title: strin
   if (known) return { status: known[0], code: known[1], title: known[2], detail: (err as Error).message };
   const status = (err as { statusCode?: number; status?: number } | null)?.statusCode ?? (err as { status?: number } | null)?.status;
   if (status === 404) return { status: 404, code: ERROR_CODES.notFound, title: 'Not found' };
+  if (status === 413) return { status, code: ERROR_CODES.payloadTooLarge, title: 'Request body too large', detail: `the limit is ${MAX_BODY_BYTES} bytes` };
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, code: ERROR_CODES.validation, title: 'Bad request', detail: (err as Error).message };
   }
