@@ -20,8 +20,8 @@ export async function createHttpApp(rootModule: Type<unknown>, logger: Logger, v
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
-  await app.register(fastifySwagger as never, { mode: 'static', specification: { document: buildOpenApiDocument(version) } } as never);
-  await app.register(fastifySwaggerUi as never, { routePrefix: '/docs' } as never);
+  await app.register(fastifySwagger, { mode: 'static', specification: { document: buildOpenApiDocument(version) } } as never);
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.useGlobalFilters(new ProblemFilter(logger));
   app.enableShutdownHooks();
   return app;

@@ -105,7 +105,7 @@ export async function verifyChain(db: Database, tenant: string): Promise<{ broke
     const body = r.body as Message;
     const expected = chainHash(prev, { eventId: r.event_id as string, tenant, tenantSeq: Number(r.tenant_seq), type: r.type as string, occurredAt: body.occurredAt, body });
     if (r.prev_hash !== prev || r.hash !== expected) return { brokenAt: Number(r.tenant_seq), checked: rows.length };
-    prev = r.hash as string;
+    prev = r.hash;
   }
   return { brokenAt: null, checked: rows.length };
 }

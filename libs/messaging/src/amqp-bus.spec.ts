@@ -14,8 +14,10 @@ jest.setTimeout(15_000);
 const raw = {
   model: undefined as amqp.ChannelModel | undefined,
   async withChannel<T>(fn: (ch: amqp.Channel) => Promise<T>): Promise<T> {
-    this.model ??= await amqp.connect(AMQP_URL);
-    this.model.on('error', () => undefined);
+    if (!this.model) {
+      this.model = await amqp.connect(AMQP_URL);
+      this.model.on('error', () => undefined);
+    }
     const ch = await this.model.createChannel();
     ch.on('error', () => undefined); // a failed RPC rejects with the same error
     try {
@@ -125,7 +127,7 @@ describe('AmqpBus against RabbitMQ', () => {
     const { bus, log, queue, send } = await setup('forced');
     const got = collector({ ack: true });
     await bus.consume(queue, got.handler, { prefetch: 5 });
-    const ctl = (...args: string[]) => new Promise<string>((resolve, reject) => execFile('rabbitmqctl', args, (e, out) => (e ? reject(e) : resolve(out))));
+    const ctl = (...args: string[]) => new Promise<string>((resolve, reject) => execFile('rabbitmqctl', args, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))));
     const listing = await ctl('list_connections', '-q', '--no-table-headers', 'pid', 'client_properties');
     const line = listing.split('\n').find((l) => l.includes(`"${bus.connectionName}"`));
     expect(line).toBeDefined();
@@ -144,7 +146,31 @@ describe('AmqpBus against RabbitMQ', () => {
     await waitFor(() => log.count('amqp reconnected') === 1, 'the reconnect');
     await bus.publish([{ exchange, routingKey: 'k', body: json('cancel job') }]);
     await waitFor(() => got.deliveries.length >= 1, 'the control message on the redeclared queue');
-    expect(await raw.withChannel((ch) => ch.checkQueue(queues[0]!))).toMatchObject({ consumerCount: 1 });
+  });
+
+  it('stays usable while another connection still holds its exclusive queue', async () => {
+    const { bus, log, exchange, queue, send } = await setup('locked');
+    const { queues } = await bus.declare({ exchanges: [], queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange, routingKey: 'ctl' }] }] });
+    const name = queues[0]!;
+    const control = collector({ ack: true });
+    await bus.consume(name, control.handler, { prefetch: 1 });
+    // Play the half-dead old connection: grab the name while the bus sits in its reconnect backoff.
+    bus.destroySocketForTests();
+    const grab = () => raw.withChannel((ch) => ch.assertQueue(name, { exclusive: true })).then(() => true, () => false);
+    await waitFor(grab, 'the raw connection to own the exclusive queue');
+    await waitFor(() => log.count('amqp exclusive queues not redeclared yet; retrying') >= 1, 'the RESOURCE_LOCKED redeclare');
+    await waitFor(() => bus.isConnected(), 'the reconnect despite the locked queue');
+    const work = collector({ ack: true });
+    await bus.consume(queue, work.handler, { prefetch: 1 });
+    await send('work goes on');
+    await waitFor(() => work.deliveries.length === 1, 'work on the shared queue');
+    // The old owner goes away: the queue is redeclared, rebound and consumed again.
+    await raw.withChannel((ch) => ch.deleteQueue(name));
+    await waitFor(() => log.count('amqp exclusive queues redeclared') === 1, 'the background redeclare');
+    await waitFor(async () => {
+      await bus.publish([{ exchange, routingKey: 'ctl', body: json('cancel'), mandatory: false }]);
+      return control.deliveries.length > 0;
+    }, 'the control consumer to resume');
   });
 
   it('resumes a consumer after its queue was deleted and declared again', async () => {

@@ -1,12 +1,10 @@
-/** RabbitMQ adapter of the bus port (distributed mode). Hand-rolled recovery: see `reconnect`. */
-import { EventEmitter } from 'node:events';
-import * as amqp from 'amqplib';
-import type { ChannelModel } from 'amqplib';
+/** RabbitMQ adapter of the bus port (distributed mode). */
 import type { ConsumeOptions, DeclaredTopology, MessageBus, OutgoingMessage, Subscription, Topology } from './message-bus';
+import { ConnectionManager, TopologyError, type Conn } from './amqp-connection';
 import { AmqpConsumer, type Handler } from './amqp-consumer';
 import { ConfirmPublisher } from './amqp-publisher';
 import { TopologyRegistry, deadLetterTopology, declareTopology, resolveQueueNames, withChannel } from './amqp-topology';
-import { backoffDelay, consoleLogger, errorMessage, onceOrTimeout, redactUrl, sleep, type BusLogger } from './support';
+import { consoleLogger, errorMessage, sleep, type BusLogger } from './support';
 
 export interface AmqpBusOptions {
   url: string;
@@ -22,47 +20,33 @@ export interface AmqpBusOptions {
   maxBackoffMs?: number;
 }
 
-/** One broker connection; `alive` turns false on close and never back. */
-interface Conn {
-  model: ChannelModel;
-  alive: boolean;
-  publisher?: ConfirmPublisher;
-  publisherOpening?: Promise<ConfirmPublisher>;
-  /** Exchanges verified to exist, so a bad name fails fast instead of killing the publisher channel. */
-  checkedExchanges: Set<string>;
-}
-
-/** Declaration refused while the connection stayed up (e.g. inequivalent queue arguments). */
-class TopologyError extends Error {}
-
 export class AmqpBus implements MessageBus {
   private readonly log: BusLogger;
   private readonly name: string;
-  private readonly connectTimeoutMs: number;
   private readonly publishTimeoutMs: number;
-  private readonly backoff: (attempt: number) => number;
+  private readonly connection: ConnectionManager;
   private readonly topology = new TopologyRegistry();
   private readonly consumers = new Set<AmqpConsumer>();
   private readonly publishing = new Set<Promise<void>>();
-  /** Emits 'change' whenever `conn` changes or the bus starts closing; waiters re-check state. */
-  private readonly state = new EventEmitter();
-  private readonly abort = new AbortController();
-  private conn: Conn | undefined;
   private started = false;
-  private closing = false;
   private closed: Promise<void> | undefined;
-  /** The (re)connect in progress, awaited by close() so no socket outlives the bus. */
-  private connecting: Promise<unknown> | undefined;
+  /** A background loop is redeclaring exclusive queues (see declareExclusive). */
+  private redeclaring = false;
 
-  constructor(private readonly options: AmqpBusOptions) {
+  constructor(options: AmqpBusOptions) {
     this.log = options.logger ?? consoleLogger;
     this.name = options.connectionName ?? 'jobplane';
-    this.connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
     this.publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
-    const initial = options.initialBackoffMs ?? 100;
-    const max = options.maxBackoffMs ?? 5_000;
-    this.backoff = (attempt) => backoffDelay(attempt, initial, max);
-    this.state.setMaxListeners(0); // one listener per waiting publish is expected
+    this.connection = new ConnectionManager({
+      url: options.url,
+      name: this.name,
+      log: this.log,
+      connectTimeoutMs: options.connectTimeoutMs ?? 30_000,
+      waitTimeoutMs: this.publishTimeoutMs,
+      initialBackoffMs: options.initialBackoffMs ?? 100,
+      maxBackoffMs: options.maxBackoffMs ?? 5_000,
+      setup: (conn) => this.setup(conn),
+    });
   }
 
   get connectionName(): string {
@@ -70,7 +54,7 @@ export class AmqpBus implements MessageBus {
   }
 
   isConnected(): boolean {
-    return !this.closing && this.conn?.alive === true;
+    return !this.connection.isClosing && this.connection.current !== undefined;
   }
 
   async start(topology: Topology): Promise<void> {
@@ -78,18 +62,12 @@ export class AmqpBus implements MessageBus {
     this.started = true;
     const resolved = resolveQueueNames(topology);
     this.topology.record({ exchanges: [...deadLetterTopology.exchanges, ...resolved.exchanges], queues: [...deadLetterTopology.queues, ...resolved.queues] });
-    const task = this.connectUntil(Date.now() + this.connectTimeoutMs);
-    this.connecting = task;
-    let conn: Conn;
     try {
-      conn = await task;
+      await this.connection.connect();
     } catch (err) {
-      this.connecting = undefined;
       await this.close();
       throw err;
     }
-    this.connecting = undefined; // before activate: a reconnect must not see a start in progress
-    if (!this.activate(conn)) void this.reconnect();
   }
 
   async declare(topology: Topology): Promise<DeclaredTopology> {
@@ -149,23 +127,42 @@ export class AmqpBus implements MessageBus {
 
   /** Test hook: destroys the socket the way a network failure would. */
   destroySocketForTests(): void {
-    const connection = this.conn?.model.connection as { stream?: { destroy(err?: Error): void } } | undefined;
-    connection?.stream?.destroy(new Error('socket destroyed by test hook'));
+    this.connection.destroySocket();
   }
 
   private async shutdown(): Promise<void> {
-    this.closing = true;
-    this.abort.abort(); // stops backoff sleeps
-    this.state.emit('change'); // wakes publishes waiting for a reconnect: they reject
+    this.connection.stop(); // publishes waiting for a reconnect reject; loops stop
     await Promise.allSettled([...this.consumers].map((c) => c.cancel()));
-    await Promise.allSettled([...this.publishing]);
+    await Promise.allSettled([...this.publishing]); // in-flight confirms
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     this.consumers.clear();
-    await this.connecting?.catch(() => undefined);
-    const conn = this.conn;
-    this.conn = undefined;
-    if (conn) await this.dispose(conn);
+    await this.connection.disconnect();
     if (this.started) this.log.info({ connection: this.name }, 'amqp bus closed');
+  }
+
+  /** Prepares every new connection: publisher, replayed topology, re-attached consumers. */
+  private async setup(conn: Conn): Promise<void> {
+    conn.publisher = new ConfirmPublisher(await conn.model.createConfirmChannel(), this.log);
+    try {
+      await withChannel(conn.model, (ch) => declareTopology(ch, this.topology.snapshot('shared')));
+    } catch (err) {
+      throw conn.alive ? new TopologyError(errorMessage(err), { cause: err }) : err;
+    }
+    if (!(await this.declareExclusive(conn))) this.keepDeclaringExclusive();
+    const active = [...this.consumers].filter((c) => !c.cancelled);
+    const results = await Promise.allSettled(active.map((c) => c.attach(conn.model)));
+    results.forEach((r, i) => {
+      const consumer = active[i];
+      if (r.status === 'rejected' && consumer) {
+        this.log.warn({ queue: consumer.queue, err: errorMessage(r.reason) }, 'amqp consumer could not resume; retrying');
+        this.keepConsuming(consumer);
+      }
+    });
+  }
+
+  private async waitForConnection(deadline: number, what: string): Promise<Conn> {
+    if (!this.started) throw new Error(`AmqpBus not started; cannot ${what}`);
+    return this.connection.waitFor(deadline, what);
   }
 
   private async publishUntilConfirmed(messages: OutgoingMessage[], deadline: number): Promise<void> {
@@ -185,13 +182,14 @@ export class AmqpBus implements MessageBus {
       pending = pending.filter((_, i) => outcomes[i]?.kind === 'lost');
       if (pending.length === 0) return;
       if (conn.alive && publisher.closeError) {
-        conn.checkedExchanges.clear();
+        conn.checkedExchanges.clear(); // e.g. 404: an exchange was deleted under us
         throw new Error(`Publish failed: ${publisher.closeError.message}`, { cause: publisher.closeError });
       }
       this.log.warn({ count: pending.length }, 'amqp channel lost before confirms; republishing (at-least-once)');
     }
   }
 
+  /** Publishing to a missing exchange would close the shared publisher channel (404): check first. */
   private async checkExchanges(conn: Conn, messages: OutgoingMessage[]): Promise<void> {
     for (const name of new Set(messages.map((m) => m.exchange))) {
       if (name === '' || this.topology.hasExchange(name) || conn.checkedExchanges.has(name)) continue;
@@ -230,151 +228,63 @@ export class AmqpBus implements MessageBus {
     }
   }
 
-  private async waitForConnection(deadline: number, what: string): Promise<Conn> {
-    if (!this.started) throw new Error(`AmqpBus not started; cannot ${what}`);
-    for (;;) {
-      if (this.closing) throw new Error(`AmqpBus is closed; cannot ${what}`);
-      if (this.conn?.alive) return this.conn;
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out after ${this.publishTimeoutMs} ms waiting for the RabbitMQ connection to ${what}`);
-      await onceOrTimeout(this.state, 'change', left);
-    }
-  }
-
-  /** Initial connection: retries with backoff until `deadline`, but not on topology errors. */
-  private async connectUntil(deadline: number): Promise<Conn> {
-    let lastError: unknown;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.establish();
-      } catch (err) {
-        if (err instanceof TopologyError || this.closing) throw err;
-        lastError = err;
-      }
-      const wait = this.backoff(attempt);
-      if (Date.now() + wait >= deadline) break;
-      this.log.warn({ url: redactUrl(this.options.url), attempt: attempt + 1, delayMs: wait, err: errorMessage(lastError) }, 'amqp connect failed; retrying');
-      if (!(await sleep(wait, this.abort.signal))) throw new Error('AmqpBus closed while connecting');
-    }
-    throw new Error(`Could not connect to RabbitMQ at ${redactUrl(this.options.url)} within ${this.connectTimeoutMs} ms: ${errorMessage(lastError)}`, { cause: lastError });
-  }
-
-  /** After an unexpected close: retries forever (until close()), replaying topology and consumers. */
-  private async reconnect(): Promise<void> {
-    if (this.connecting || this.closing) return;
-    const task = (async () => {
-      for (let attempt = 0; ; attempt++) {
-        const wait = this.backoff(attempt);
-        this.log.info({ connection: this.name, attempt: attempt + 1, delayMs: wait }, 'amqp reconnecting');
-        if (!(await sleep(wait, this.abort.signal))) return;
-        try {
-          if (this.activate(await this.establish())) {
-            this.log.info({ connection: this.name, url: redactUrl(this.options.url) }, 'amqp reconnected');
-            return;
-          }
-          if (this.closing) return;
-        } catch (err) {
-          const level = err instanceof TopologyError ? 'error' : 'warn';
-          this.log[level]({ connection: this.name, attempt: attempt + 1, err: errorMessage(err) }, 'amqp reconnect attempt failed');
-        }
-      }
-    })();
-    this.connecting = task;
+  /**
+   * Until the broker notices the old connection died (heartbeat timeout), it still owns our
+   * exclusive queues and redeclaring them fails with RESOURCE_LOCKED. That must not keep the bus
+   * down, so exclusive queues are redeclared best-effort and retried in the background.
+   */
+  private async declareExclusive(conn: Conn): Promise<boolean> {
+    const exclusive = this.topology.snapshot('exclusive');
+    if (exclusive.queues.length === 0) return true;
     try {
-      await task;
-    } finally {
-      this.connecting = undefined;
-    }
-  }
-
-  /** One attempt: connect, open the publisher, declare everything so far, re-attach consumers. */
-  private async establish(): Promise<Conn> {
-    const conn = await this.open();
-    try {
-      conn.publisher = new ConfirmPublisher(await conn.model.createConfirmChannel(), this.log);
-      try {
-        await withChannel(conn.model, (ch) => declareTopology(ch, this.topology.snapshot()));
-      } catch (err) {
-        throw conn.alive ? new TopologyError(errorMessage(err), { cause: err }) : err;
-      }
-      const active = [...this.consumers].filter((c) => !c.cancelled);
-      const results = await Promise.allSettled(active.map((c) => c.attach(conn.model)));
-      results.forEach((r, i) => {
-        const consumer = active[i];
-        if (r.status === 'rejected' && consumer) {
-          this.log.warn({ queue: consumer.queue, err: errorMessage(r.reason) }, 'amqp consumer could not resume; retrying');
-          this.keepConsuming(consumer);
-        }
-      });
-      if (!conn.alive) throw new Error('connection closed during setup');
-      return conn;
+      await withChannel(conn.model, (ch) => declareTopology(ch, exclusive));
+      return true;
     } catch (err) {
-      await this.dispose(conn);
-      throw err;
-    }
-  }
-
-  private async open(): Promise<Conn> {
-    const model = await amqp.connect(this.options.url, {
-      clientProperties: { connection_name: this.name },
-      timeout: Math.min(10_000, this.connectTimeoutMs), // bounds a TCP connect that never answers
-    });
-    const conn: Conn = { model, alive: true, checkedExchanges: new Set() };
-    model.on('error', (err: Error) => this.log.warn({ connection: this.name, err: errorMessage(err) }, 'amqp connection error'));
-    model.on('blocked', (reason: string) => this.log.warn({ connection: this.name, reason }, 'amqp connection blocked by broker'));
-    model.on('unblocked', () => this.log.info({ connection: this.name }, 'amqp connection unblocked'));
-    model.on('close', (err?: Error) => {
-      conn.alive = false;
-      if (this.conn !== conn) return;
-      this.conn = undefined;
-      this.state.emit('change');
-      if (this.closing) return;
-      this.log.warn({ connection: this.name, err: err ? errorMessage(err) : undefined }, 'amqp connection lost');
-      void this.reconnect();
-    });
-    return conn;
-  }
-
-  /** Makes `conn` current; false (and the connection is dropped) if it died or the bus closed. */
-  private activate(conn: Conn): boolean {
-    if (this.closing || !conn.alive) {
-      void this.dispose(conn);
+      if (!conn.alive) throw err;
+      this.log.warn({ connection: this.name, err: errorMessage(err) }, 'amqp exclusive queues not redeclared yet; retrying');
       return false;
     }
-    this.conn = conn;
-    this.log.info({ connection: this.name, url: redactUrl(this.options.url) }, 'amqp connected');
-    this.state.emit('change');
-    return true;
   }
 
-  private async dispose(conn: Conn): Promise<void> {
-    if (!conn.alive) return;
-    await conn.publisher?.close();
-    await conn.model.close().catch(() => undefined);
+  private keepDeclaringExclusive(): void {
+    if (this.redeclaring) return;
+    this.redeclaring = true;
+    this.retryInBackground(async (conn) => {
+      if (!(await this.declareExclusive(conn).catch(() => false))) return false;
+      this.log.info({ connection: this.name }, 'amqp exclusive queues redeclared');
+      return true;
+    }, () => (this.redeclaring = false));
   }
 
   /** Re-attaches a consumer whose channel died (server cancel, channel error) while the bus lives. */
   private keepConsuming(consumer: AmqpConsumer): void {
     if (consumer.restarting) return;
     consumer.restarting = true;
+    this.retryInBackground(async (conn) => {
+      if (consumer.cancelled || !this.consumers.has(consumer) || consumer.isAttachedTo(conn.model)) return true;
+      try {
+        await consumer.attach(conn.model);
+        this.log.info({ queue: consumer.queue }, 'amqp consumer resumed');
+        return true;
+      } catch (err) {
+        this.log.warn({ queue: consumer.queue, err: errorMessage(err) }, 'amqp consumer restart failed');
+        return false;
+      }
+    }, () => (consumer.restarting = false));
+  }
+
+  /** Runs `attempt` with backoff on the live connection until it returns true or the bus closes. */
+  private retryInBackground(attempt: (conn: Conn) => Promise<boolean>, done: () => void): void {
     void (async () => {
       try {
-        for (let attempt = 0; ; attempt++) {
-          if (!(await sleep(this.backoff(attempt), this.abort.signal))) return;
-          if (this.closing || consumer.cancelled || !this.consumers.has(consumer)) return;
-          const conn = this.conn;
-          if (!conn?.alive) continue; // a reconnect is under way and re-attaches every consumer
-          if (consumer.isAttachedTo(conn.model)) return;
-          try {
-            await consumer.attach(conn.model);
-            this.log.info({ queue: consumer.queue }, 'amqp consumer resumed');
-            return;
-          } catch (err) {
-            this.log.warn({ queue: consumer.queue, attempt: attempt + 1, err: errorMessage(err) }, 'amqp consumer restart failed');
-          }
+        for (let n = 0; ; n++) {
+          if (!(await sleep(this.connection.backoff(n), this.connection.signal))) return;
+          const conn = this.connection.current;
+          if (!conn) continue; // a reconnect is under way; its setup covers this too
+          if (await attempt(conn)) return;
         }
       } finally {
-        consumer.restarting = false;
+        done();
       }
     })();
   }

@@ -75,7 +75,10 @@ export class AmqpConsumer {
     if (!att?.channel || att.tag === undefined) return;
     const { channel, tag } = att;
     att.tag = undefined;
-    await channel.cancel(tag).catch(() => undefined);
+    // cancel() throws synchronously on a channel that just died; the broker already dropped us then.
+    await Promise.resolve()
+      .then(() => channel.cancel(tag))
+      .catch(() => undefined);
     if (this.unacked === 0) await this.close();
   }
 

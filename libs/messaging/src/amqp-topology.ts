@@ -95,7 +95,12 @@ export class TopologyRegistry {
     return this.exchanges.has(name);
   }
 
-  snapshot(): Topology {
-    return { exchanges: [...this.exchanges.values()], queues: [...this.queues.values()] };
+  /**
+   * `shared`: exchanges and quorum queues, which must exist before the bus is usable. `exclusive`:
+   * private queues, which another (half-dead) connection may still hold for a while.
+   */
+  snapshot(part: 'shared' | 'exclusive'): Topology {
+    const queues = [...this.queues.values()].filter((q) => (q.kind === 'exclusive') === (part === 'exclusive'));
+    return { exchanges: part === 'shared' ? [...this.exchanges.values()] : [], queues };
   }
 }

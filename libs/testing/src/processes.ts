@@ -34,8 +34,8 @@ export async function startService(opts: {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.pipe(log);
-  child.stderr!.pipe(log);
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
   const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
   const healthUrl = `http://127.0.0.1:${opts.healthPort}/health/ready`;
   let exitedEarly: number | string | null = null;

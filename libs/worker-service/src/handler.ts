@@ -12,7 +12,7 @@ export interface JobContext<P = unknown> {
   /** Fires on cancel, on the soft time limit and on shutdown; handlers should stop promptly. */
   signal: AbortSignal;
   /** Throttled; the latest value always reaches the job. */
-  progress(update: Progress): void;
+  progress: (update: Progress) => void;
 }
 
 export type JobHandler<P = unknown> = (ctx: JobContext<P>) => Promise<unknown>;
@@ -59,10 +59,10 @@ export function toJobError(err: unknown): JobError {
 export class HandlerRegistry {
   private readonly handlers = new Map<string, HandlerDefinition>();
 
-  register(...defs: HandlerDefinition<any>[]): this {
+  register(...defs: HandlerDefinition<never>[]): this {
     for (const def of defs) {
       if (this.handlers.has(def.type)) throw new Error(`duplicate handler for job type "${def.type}"`);
-      this.handlers.set(def.type, def as HandlerDefinition);
+      this.handlers.set(def.type, def as unknown as HandlerDefinition);
     }
     return this;
   }

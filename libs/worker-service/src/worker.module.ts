@@ -9,7 +9,7 @@ export interface WorkerModuleOptions extends WorkerOptions {
   bus: MessageBus;
   logger: Logger;
   /** Handlers beyond the built-ins. */
-  handlers?: HandlerDefinition<any>[];
+  handlers?: HandlerDefinition<never>[];
 }
 
 /** Starts consuming after the application booted and drains before it shuts down. */
