@@ -171,6 +171,8 @@ export class ConnectionManager {
     const model = await amqp.connect(this.o.url, {
       clientProperties: { connection_name: name },
       timeout: Math.min(10_000, this.o.connectTimeoutMs), // bounds a TCP connect that never answers
+      // amqplib leaves Nagle on; with the broker's delayed ACKs every small publish or ack can stall ~40 ms.
+      noDelay: true,
     });
     const conn: Conn = { model, alive: true, checkedExchanges: new Set() };
     // Without an 'error' listener amqplib's emit would throw; the 'close' that follows does the work.
