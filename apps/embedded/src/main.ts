@@ -3,10 +3,10 @@ import { join, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
 import { AuditModule } from '@jobplane/audit-service';
-import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
+import { ConfigError, loadConfig, parsePools, parsePoolSpecs } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology, outboxPublisher } from '@jobplane/messaging';
-import { Database, JobRegistry, OutboxRelay } from '@jobplane/persistence';
-import { SchedulerModule } from '@jobplane/scheduler-service';
+import { Database, JobRegistry, OutboxRelay, PoolStore } from '@jobplane/persistence';
+import { MemoryBacklog, SchedulerModule, SoleLeader } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
 import { WorkerModule } from '@jobplane/worker-service';
 
@@ -34,13 +34,25 @@ async function main() {
         registry: new JobRegistry(db),
         relay,
         tenant: config.DEFAULT_TENANT,
+        pools: new PoolStore(db),
+        defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
         metrics: createMetricsRegistry('embedded'),
         readiness: [
           { name: 'database', check: () => db.ping() },
           { name: 'bus', check: () => assertConnected(bus) },
         ],
       }),
-      SchedulerModule.forRoot({ bus, db, logger, outboxPollMs: config.OUTBOX_POLL_MS, recoveryIntervalMs: config.RECOVERY_INTERVAL_MS }),
+      SchedulerModule.forRoot({
+        bus,
+        db,
+        logger,
+        backlog: new MemoryBacklog(),
+        lease: new SoleLeader(),
+        outboxPollMs: config.OUTBOX_POLL_MS,
+        recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
+        defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
+        pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
+      }),
       WorkerModule.forRoot({ bus, logger, pools, drainMs: config.WORKER_DRAIN_SECONDS * 1000, workerId: 'embedded' }),
       AuditModule.forRoot({ bus, db, logger }),
     ],

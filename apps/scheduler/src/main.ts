@@ -1,10 +1,10 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig } from '@jobplane/config';
+import { ConfigError, loadConfig, parsePoolSpecs } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
-import { SchedulerModule } from '@jobplane/scheduler-service';
+import { BullmqBacklog, RedisLeaderLease, SchedulerModule } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, pingRedis, startHealthServer } from '@jobplane/telemetry';
 
 /** The scheduler process: the single writer of job state after submit, and the dispatcher. */
@@ -17,10 +17,21 @@ async function main() {
   );
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-scheduler', logger });
   await bus.start(jobplaneTopology());
+  const backlog = new BullmqBacklog(config.REDIS_URL, config.REDIS_PREFIX);
 
   @Module({
     imports: [
-      SchedulerModule.forRoot({ bus, db, logger, outboxPollMs: config.OUTBOX_POLL_MS, recoveryIntervalMs: config.RECOVERY_INTERVAL_MS }),
+      SchedulerModule.forRoot({
+        bus,
+        db,
+        logger,
+        backlog,
+        lease: new RedisLeaderLease(config.REDIS_URL, `${config.REDIS_PREFIX}:scheduler:leader`),
+        outboxPollMs: config.OUTBOX_POLL_MS,
+        recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
+        defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
+        pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
+      }),
     ],
   })
   class SchedulerRoot {}

@@ -1,15 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { JobRegistry, OutboxRelay } from '@jobplane/persistence';
+import { JobRegistry, OutboxRelay, PoolStore } from '@jobplane/persistence';
 import type { HealthCheck } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
 
 export interface ApiModuleOptions {
   registry: JobRegistry;
   relay: OutboxRelay;
   tenant: string;
+  pools: PoolStore;
+  defaultPoolCapacity: number;
   readiness: HealthCheck[];
   metrics: Registry;
 }
@@ -19,9 +22,11 @@ export class ApiModule {
   static forRoot(o: ApiModuleOptions): DynamicModule {
     return {
       module: ApiModule,
-      controllers: [JobsController, HealthController],
+      controllers: [JobsController, PoolsController, HealthController],
       providers: [
-        { provide: JobsService, useValue: new JobsService(o.registry, o.relay, o.tenant) },
+        { provide: JobsService, useValue: new JobsService(o.registry, o.relay, o.tenant, o.pools, o.defaultPoolCapacity) },
+        { provide: PoolStore, useValue: o.pools },
+        { provide: DEFAULT_POOL_CAPACITY, useValue: o.defaultPoolCapacity },
         { provide: READINESS_CHECKS, useValue: o.readiness },
         { provide: METRICS_REGISTRY, useValue: o.metrics },
       ],

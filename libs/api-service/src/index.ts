@@ -3,3 +3,4 @@ export * from './http-app';
 export * from './jobs.service';
 export * from './openapi';
 export * from './problems';
+export * from './wait-reason';

@@ -1,5 +1,6 @@
 import { DEFAULT_POOL, JobView, ListJobsQuery, SubmitJob, UUID_PATTERN } from '@jobplane/contracts';
-import { JobNotFoundError, JobRegistry, OutboxRelay, SubmitResult, toJobView } from '@jobplane/persistence';
+import { JobNotFoundError, JobRegistry, OutboxRelay, PoolStore, SubmitResult, toJobView } from '@jobplane/persistence';
+import { waitReasonOf } from './wait-reason';
 
 /** The api's job use cases: everything goes through the registry; messages leave via the outbox. */
 export class JobsService {
@@ -7,6 +8,8 @@ export class JobsService {
     private readonly registry: JobRegistry,
     private readonly relay: OutboxRelay,
     private readonly tenant: string,
+    private readonly pools: PoolStore,
+    private readonly defaultCapacity: number,
   ) {}
 
   async submit(jobs: SubmitJob[]): Promise<SubmitResult[]> {
@@ -15,8 +18,14 @@ export class JobsService {
     return results;
   }
 
+  /** The job; a queued one also says why it waits and how many of its pool's jobs go first. */
   async get(id: string): Promise<JobView> {
-    return toJobView(await this.registry.get(this.tenant, checkId(id)));
+    const job = await this.registry.get(this.tenant, checkId(id));
+    const view = toJobView(job);
+    if (job.state !== 'queued') return view;
+    const [pool, inFlight, position] = await Promise.all([this.pools.get(job.pool), this.pools.inFlight(), this.pools.position(job)]);
+    const wait = waitReasonOf(job, pool, inFlight.get(job.pool) ?? 0, this.defaultCapacity);
+    return { ...view, ...wait, position };
   }
 
   async list(q: ListJobsQuery) {

@@ -1,4 +1,5 @@
 import { ConfigError, loadConfig, parsePools } from './load-config';
+import { parsePoolSpecs } from './pool-specs';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -14,7 +15,7 @@ describe('loadConfig', () => {
     let error: unknown;
     try {
       loadConfig(
-        { PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db', AMQP_URL: 'nope', WORKER_POOLS: 'a:0' },
+        { PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db', AMQP_URL: 'nope', WORKER_POOLS: 'a:0', POOLS: 'a:speed=9' },
         { required: ['REDIS_URL'] },
       );
     } catch (e) {
@@ -28,6 +29,7 @@ describe('loadConfig', () => {
     expect(problems).toMatch(/AMQP_URL=\(unparseable URL\)/);
     expect(problems).toMatch(/WORKER_POOLS/);
     expect(problems).toMatch(/REDIS_URL is required/);
+    expect(problems).toMatch(/POOLS="a:speed=9": POOLS: "speed=9" is not capacity=N/);
   });
 
   it('parses worker pools', () => {
@@ -35,5 +37,24 @@ describe('loadConfig', () => {
       { pool: 'metal', concurrency: 1 },
       { pool: 'cloud', concurrency: 10 },
     ]);
+  });
+});
+
+describe('parsePoolSpecs', () => {
+  it('reads capacities and rates, options following their pool', () => {
+    
+    expect(parsePoolSpecs('metal:capacity=2,cloud:capacity=5,rate=60/min', 100)).toEqual([
+      { name: 'metal', capacity: 2, rate: null },
+      { name: 'cloud', capacity: 5, rate: { max: 60, perMs: 60_000 } },
+    ]);
+    expect(parsePoolSpecs('', 100)).toEqual([]);
+    expect(parsePoolSpecs('gpu:', 7)).toEqual([{ name: 'gpu', capacity: 7, rate: null }]);
+  });
+
+  it('refuses malformed specs with a readable message', () => {
+    
+    expect(() => parsePoolSpecs('capacity=2', 1)).toThrow(/before any pool name/);
+    expect(() => parsePoolSpecs('a:rate=fast', 1)).toThrow(/rate "fast"/);
+    expect(() => parsePoolSpecs('a:size=3', 1)).toThrow(/not capacity=N/);
   });
 });

@@ -57,3 +57,4 @@ export function parsePools(spec: string): { pool: string; concurrency: number }[
     return { pool: pool!, concurrency: Number(n) };
   });
 }
+

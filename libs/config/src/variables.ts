@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parsePoolSpecs } from './pool-specs';
 
 /**
  * Every environment variable jobplane reads, with its description. docs/configuration.md is
@@ -36,6 +37,7 @@ export const VARIABLES = {
   MIGRATE_ON_START: { schema: bool.default(true), description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.', services: ['api', 'scheduler', 'audit'] },
   AMQP_URL: { schema: url(['amqp:', 'amqps:']), description: 'RabbitMQ connection URL.', services: ['api', 'scheduler', 'worker', 'audit'] },
   REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis URL (scheduler backlog and timers; API rate limits).', services: ['api', 'scheduler'] },
+  REDIS_PREFIX: { schema: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/).default('jobplane'), description: 'Prefix of every Redis key (backlog queues, leader lease); separates installations sharing one Redis.', services: ['scheduler'] },
   DATA_DIR: { schema: z.string().min(1).default('./var'), description: 'Directory of the embedded database; jobs survive restarts of embedded mode.', services: ['embedded'] },
   LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), description: 'Minimum level of JSON logs.', services: all },
   WORKER_POOLS: {
@@ -46,6 +48,21 @@ export const VARIABLES = {
     description: 'Pools this worker serves and the concurrency of each, e.g. `metal:1,cloud:10`.',
     services: ['worker', 'embedded'],
   },
+  POOLS: {
+    schema: z
+      .string()
+      .default('')
+      .superRefine((v, ctx) => {
+        try {
+          parsePoolSpecs(v, 1);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        }
+      }),
+    description: 'Pools with their capacity and rate limit, seeded at scheduler start (changes made through `PATCH /v1/pools/{pool}` are kept), e.g. `metal:capacity=2,cloud:capacity=5,rate=60/min`.',
+    services: ['scheduler', 'embedded'],
+  },
+  DEFAULT_POOL_CAPACITY: { schema: z.coerce.number().int().min(0).default(100), description: 'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).', services: ['api', 'scheduler', 'embedded'] },
   WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
   WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },
   CANCEL_GRACE_MS: { schema: z.coerce.number().int().min(0).default(5000), description: 'How long a cancelled handler may take to stop before its attempt is abandoned.', services: ['worker', 'embedded'] },

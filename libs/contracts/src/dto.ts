@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { jobErrorSchema } from './errors';
 import { JOB_STATES } from './job-state';
+import { WAIT_REASONS } from './pools';
 import {
   backoffSchema,
   DEFAULT_MAX_ATTEMPTS,
@@ -53,6 +54,10 @@ export const jobViewSchema = z.object({
   updatedAt: z.string(),
   startedAt: z.string().nullable(),
   finishedAt: z.string().nullable(),
+  /** Queued jobs only: why it is not running yet, and how many jobs of its pool go first. */
+  waitReason: z.enum(WAIT_REASONS).optional(),
+  waitingUntil: z.string().optional(),
+  position: z.number().int().optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

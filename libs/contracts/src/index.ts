@@ -5,3 +5,4 @@ export * from './errors';
 export * from './ids';
 export * from './messages';
 export * from './dto';
+export * from './pools';

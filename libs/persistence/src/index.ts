@@ -8,3 +8,4 @@ export { MIGRATIONS } from './migrations';
 export { JobEntity } from './entities/job.entity';
 export { JobEventEntity } from './entities/job-event.entity';
 export { OutboxEntity } from './entities/outbox.entity';
+export * from './pool-store';

@@ -6,6 +6,7 @@ import { jobFromRow, JobRecord } from './job-record';
 export interface JobPatch {
   state?: JobState;
   attempt?: number;
+  maxAttempts?: number;
   result?: unknown;
   error?: JobError | null;
   progress?: Progress | null;
@@ -38,6 +39,7 @@ export interface GuardedUpdate {
 const COLUMNS: Record<keyof JobPatch, { column: string; cast: string; json?: boolean }> = {
   state: { column: 'state', cast: 'text' },
   attempt: { column: 'attempt', cast: 'int' },
+  maxAttempts: { column: 'max_attempts', cast: 'int' },
   result: { column: 'result', cast: 'jsonb', json: true },
   error: { column: 'error', cast: 'jsonb', json: true },
   progress: { column: 'progress', cast: 'jsonb', json: true },
@@ -102,13 +104,13 @@ export async function lockJob(tx: Tx, jobId: string): Promise<JobRecord | null> 
   return row ? jobFromRow(row) : null;
 }
 
-/** Queued jobs due for a dispatch that has not happened, oldest first (lost `job.submitted`, due delays and retries). */
-export async function undispatchedJobs(tx: Tx, limit: number, olderThan: Date): Promise<JobRecord[]> {
+/** Queued jobs waiting for a dispatch (new, delayed or retrying), in id order after `afterId`. */
+export async function undispatchedJobs(tx: Tx, limit: number, olderThan: Date, afterId: string | null = null): Promise<JobRecord[]> {
   const rows = await tx.query(
-    `SELECT * FROM jobs WHERE state = 'queued' AND finished_at IS NULL AND created_at < $1::timestamptz
-       AND (attempt = 0 OR run_at IS NOT NULL) AND (run_at IS NULL OR run_at <= now())
+    `SELECT * FROM jobs WHERE state = 'queued' AND created_at < $1::timestamptz
+       AND (attempt = 0 OR run_at IS NOT NULL) AND ($3::uuid IS NULL OR id > $3::uuid)
      ORDER BY id LIMIT $2`,
-    [olderThan.toISOString(), limit],
+    [olderThan.toISOString(), limit, afterId],
   );
   return rows.map(jobFromRow);
 }

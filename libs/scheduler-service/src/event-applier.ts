@@ -1,12 +1,14 @@
-import { Message, MessageOf, sourcesOf, uuidv7 } from '@jobplane/contracts';
+import { ERROR_CODES, Message, MessageOf, sourcesOf, uuidv7 } from '@jobplane/contracts';
 import {
   applyGuardedUpdate,
   JobEventInput,
   JobRecord,
   lockJob,
   OutboxMessage,
+  pausePoolUntil,
   Tx,
 } from '@jobplane/persistence';
+import type { BacklogEntry } from './backlog.port';
 import { cancelCommand, dispatchMessage } from './dispatch';
 import { retryDelayMs } from './retry-policy';
 
@@ -14,9 +16,21 @@ import { retryDelayMs } from './retry-policy';
 export interface Applied {
   /** The update was applied (false: fenced out as late, duplicate or stale). */
   changed: boolean;
-  /** A job that became due later (retry backoff or runAt) and needs a timer. */
-  dueAt?: { jobId: string; at: Date };
+  /** A job to put in its pool's backlog (new, retrying, or handed back). */
+  backlog?: BacklogEntry;
+  /** A pool whose in-flight count went down (an outcome or a requeue). */
+  released?: string;
+  /** A new attempt was dispatched (counts against its pool's capacity). */
+  dispatched?: boolean;
 }
+
+/** A retry pending for a job with `runAt`, as a backlog entry. */
+export function backlogEntryOf(job: JobRecord): BacklogEntry {
+  return { jobId: job.id, attempt: job.attempt, pool: job.pool, priority: job.priority, notBefore: job.runAt };
+}
+
+/** Default retry-after when a RateLimited error names none. */
+const DEFAULT_RATE_LIMIT_PAUSE_MS = 1_000;
 
 const event = (m: Message, type: string, attempt: number | null, data: unknown = {}): JobEventInput => ({
   id: m.id,
@@ -32,12 +46,15 @@ const event = (m: Message, type: string, attempt: number | null, data: unknown =
  * duplicated or stale-attempt message changes nothing.
  */
 export class EventApplier {
-  constructor(private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly defaultPoolCapacity = 100,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
   async apply(tx: Tx, m: Message, outbox: OutboxMessage[]): Promise<Applied> {
     switch (m.type) {
       case 'job.submitted':
-        return this.dispatchIfDue(tx, m.jobId, 0, m, outbox);
+        return this.submitted(tx, m, outbox);
       case 'job.cancel_requested':
         return this.cancelRequested(tx, m, outbox);
       case 'job.started': {
@@ -63,7 +80,7 @@ export class EventApplier {
           }),
         );
       case 'job.succeeded':
-        return this.changed(
+        return this.released(
           applyGuardedUpdate(tx, {
             jobId: m.jobId,
             fromStates: sourcesOf('succeeded'),
@@ -73,9 +90,9 @@ export class EventApplier {
           }),
         );
       case 'job.failed':
-        return this.failed(tx, m, outbox);
+        return this.failed(tx, m);
       case 'job.cancelled':
-        return this.changed(
+        return this.released(
           applyGuardedUpdate(tx, {
             jobId: m.jobId,
             fromStates: sourcesOf('cancelled'),
@@ -91,12 +108,22 @@ export class EventApplier {
     }
   }
 
-  /** Dispatches attempt `attempt + 1` if the job is queued at `attempt` and due; else reports when it is due. */
+  private async submitted(tx: Tx, m: MessageOf<'job.submitted'>, outbox: OutboxMessage[]): Promise<Applied> {
+    const job = await lockJob(tx, m.jobId);
+    if (!job || job.state !== 'queued' || job.attempt !== 0) return { changed: false };
+    if (job.cancelRequestedAt) return this.cancelQueued(tx, job, m, outbox);
+    return { changed: false, backlog: backlogEntryOf(job) };
+  }
+
+  /**
+   * Dispatches attempt `attempt + 1` if the job is queued at `attempt` and due. A job not due yet
+   * comes back as a backlog entry.
+   */
   async dispatchIfDue(tx: Tx, jobId: string, attempt: number, cause: Message | null, outbox: OutboxMessage[]): Promise<Applied> {
     const job = await lockJob(tx, jobId);
     if (!job || job.state !== 'queued' || job.attempt !== attempt) return { changed: false };
     if (job.cancelRequestedAt) return this.cancelQueued(tx, job, cause, outbox);
-    if (job.runAt && job.runAt > this.now()) return { changed: false, dueAt: { jobId, at: job.runAt } };
+    if (job.runAt && job.runAt > this.now()) return { changed: false, backlog: backlogEntryOf(job) };
     const next = attempt + 1;
     const dispatched = await applyGuardedUpdate(tx, {
       jobId,
@@ -107,7 +134,7 @@ export class EventApplier {
     });
     if (!dispatched) return { changed: false };
     outbox.push(dispatchMessage(dispatched));
-    return { changed: true };
+    return { changed: true, dispatched: true };
   }
 
   private async cancelRequested(tx: Tx, m: MessageOf<'job.cancel_requested'>, outbox: OutboxMessage[]): Promise<Applied> {
@@ -134,16 +161,19 @@ export class EventApplier {
     });
     // A dispatch may already sit in a work queue: make sure no worker starts it.
     if (cancelled && job.attempt > 0) outbox.push(cancelCommand(job));
-    return { changed: cancelled !== null };
+    return { changed: cancelled !== null, ...(cancelled && job.attempt > 0 && !job.runAt ? { released: job.pool } : {}) };
   }
 
-  private async failed(tx: Tx, m: MessageOf<'job.failed'>, outbox: OutboxMessage[]): Promise<Applied> {
+  private async failed(tx: Tx, m: MessageOf<'job.failed'>): Promise<Applied> {
     const job = await lockJob(tx, m.jobId);
     if (!job || job.attempt !== m.data.attempt) return { changed: false };
     const { error, attempt } = m.data;
+    if (error.code === ERROR_CODES.rateLimited && job.state === 'running' && !job.cancelRequestedAt) {
+      return this.rateLimited(tx, job, m);
+    }
     const retry = error.retryable && job.state === 'running' && attempt < job.maxAttempts && !job.cancelRequestedAt;
     if (!retry) {
-      return this.changed(
+      return this.released(
         applyGuardedUpdate(tx, {
           jobId: job.id,
           fromStates: sourcesOf('failed'),
@@ -163,14 +193,34 @@ export class EventApplier {
       event: event(m, 'retrying', attempt, { error, delayMs, nextAttempt: attempt + 1 }),
     });
     if (!requeued) return { changed: false };
-    if (delayMs === 0) {
-      const sent = await this.dispatchIfDue(tx, job.id, attempt, null, outbox);
-      return { changed: true, ...(sent.dueAt ? { dueAt: sent.dueAt } : {}) };
-    }
-    return { changed: true, dueAt: { jobId: job.id, at: dueAt } };
+    return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
+  }
+
+  /**
+   * The handler said its pool is rate limited: pause the pool's dispatch for `retryAfterMs` and put
+   * the job back without spending an attempt (its max_attempts grows by one).
+   */
+  private async rateLimited(tx: Tx, job: JobRecord, m: MessageOf<'job.failed'>): Promise<Applied> {
+    const after = Number(m.data.error.details?.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
+    const until = new Date(this.now().getTime() + Math.max(0, Math.min(after, 86_400_000)));
+    await pausePoolUntil(tx, job.pool, until, this.defaultPoolCapacity);
+    const requeued = await applyGuardedUpdate(tx, {
+      jobId: job.id,
+      fromStates: sourcesOf('queued'),
+      attempt: job.attempt,
+      set: { state: 'queued', runAt: until, maxAttempts: job.maxAttempts + 1 },
+      event: event(m, 'rate_limited', job.attempt, { retryAfterMs: after, pausedUntil: until.toISOString() }),
+    });
+    if (!requeued) return { changed: false };
+    return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
   }
 
   private async changed(update: Promise<JobRecord | null>): Promise<Applied> {
     return { changed: (await update) !== null };
+  }
+
+  private async released(update: Promise<JobRecord | null>): Promise<Applied> {
+    const job = await update;
+    return job ? { changed: true, released: job.pool } : { changed: false };
   }
 }

@@ -2,7 +2,8 @@ import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contrac
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
-import { Applied, EventApplier } from './event-applier';
+import type { BacklogEntry } from './backlog.port';
+import { EventApplier } from './event-applier';
 
 /** Messages whose application records a job event under the message's own id (so redelivery is detectable). */
 const DEDUPED_BY_ID = new Set<Message['type']>(['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.cancelled', 'job.cancel_requested']);
@@ -29,7 +30,8 @@ export class SchedulerConsumer {
     private readonly relay: OutboxRelay,
     private readonly applier: EventApplier,
     private readonly logger: Logger,
-    private readonly onDue: (due: NonNullable<Applied['dueAt']>) => void,
+    /** After a batch commits: entries for the backlog, pools whose in-flight count went down. */
+    private readonly afterCommit: (backlog: BacklogEntry[], released: Set<string>) => Promise<void>,
     private readonly batchSize = 256,
   ) {}
 
@@ -83,20 +85,25 @@ export class SchedulerConsumer {
 
   private async applyBatch(batch: Pending[]): Promise<void> {
     const outbox: OutboxMessage[] = [];
-    const due: NonNullable<Applied['dueAt']>[] = [];
+    const backlog: BacklogEntry[] = [];
+    const released = new Set<string>();
     await this.db.transaction(async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
       for (const { message } of batch) {
         if (seen.has(message.id)) continue;
         const result = await this.applier.apply(tx, message, outbox);
-        if (result.dueAt) due.push(result.dueAt);
+        if (result.backlog) backlog.push(result.backlog);
+        if (result.released) released.add(result.released);
       }
       await enqueueOutbox(tx, outbox);
     });
     for (const { delivery } of batch) delivery.ack();
     this.applied += batch.length;
     if (outbox.length > 0) this.relay.kick();
-    due.forEach(this.onDue);
+    await this.afterCommit(backlog, released).catch((err) =>
+      // Postgres already holds the truth; the reconciler re-adds what the backlog missed.
+      this.logger.error({ err, entries: backlog.length }, 'backlog update failed; the reconciler will repair it'),
+    );
   }
 }

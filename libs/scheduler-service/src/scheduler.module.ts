@@ -1,47 +1,68 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
-import { Database, OutboxRelay } from '@jobplane/persistence';
+import { Database, OutboxRelay, PoolStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
-import { DueDispatcher } from './due-dispatcher';
+import type { Backlog } from './backlog.port';
+import { BacklogReconciler } from './backlog-reconciler';
+import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
+import type { LeaderLease } from './leader';
 import { SchedulerConsumer } from './scheduler-consumer';
 
 export interface SchedulerModuleOptions {
   bus: MessageBus;
   db: Database;
   logger: Logger;
+  backlog: Backlog;
+  lease: LeaderLease;
   outboxPollMs: number;
   recoveryIntervalMs: number;
+  defaultPoolCapacity: number;
+  /** Pools from config, created at start if unknown (run-time changes are kept). */
+  pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[];
 }
 
 /** The scheduler's moving parts, started after boot and stopped (in reverse) before shutdown. */
 export class Scheduler {
   readonly relay: OutboxRelay;
   readonly consumer: SchedulerConsumer;
-  readonly due: DueDispatcher;
+  readonly conductor: Conductor;
+  readonly reconciler: BacklogReconciler;
+  readonly poolStore: PoolStore;
 
-  constructor(o: SchedulerModuleOptions) {
+  constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
-    const applier = new EventApplier();
+    const applier = new EventApplier(o.defaultPoolCapacity);
+    this.poolStore = new PoolStore(o.db);
     this.relay = new OutboxRelay(o.db, {
       publish: outboxPublisher(o.bus),
       pollIntervalMs: o.outboxPollMs,
       onError: (err) => log.error({ err }, 'outbox relay failed; retrying'),
     });
-    this.due = new DueDispatcher(o.db, this.relay, applier, log, o.recoveryIntervalMs);
-    this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, (d) => this.due.at(d));
+    this.conductor = new Conductor(o.db, this.poolStore, o.backlog, this.relay, applier, o.lease, log.child({ context: 'Conductor' }), {
+      defaultCapacity: o.defaultPoolCapacity,
+    });
+    this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs);
+    this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
+      if (entries.length > 0) await o.backlog.add(entries);
+      if (released.size > 0) this.conductor.nudge();
+    });
   }
 
   async start(): Promise<void> {
+    await this.poolStore.seed(this.o.pools);
     this.relay.start();
     await this.consumer.start();
-    this.due.start();
+    this.conductor.start();
+    this.reconciler.start();
   }
 
   async stop(): Promise<void> {
-    this.due.stop();
+    this.reconciler.stop();
+    await this.conductor.stop();
     await this.consumer.stop();
     await this.relay.stop();
+    await this.o.backlog.close();
   }
 }
 

@@ -20,6 +20,8 @@ export interface Stack {
   databaseUrl: string;
   processes: ServiceProcess[];
   startWorker(name?: string): Promise<ServiceProcess>;
+  /** Starts one more scheduler replica. */
+  startScheduler(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -50,6 +52,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     DATABASE_SCHEMA: schema,
     AMQP_URL: amqpUrl,
     REDIS_URL: REDIS,
+    REDIS_PREFIX: `jobplane-test-${id}`,
     LOG_LEVEL: 'info',
     ...opts.env,
   };
@@ -88,11 +91,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     amqpUrl,
     databaseUrl: PG,
     processes,
+    startScheduler: (name) => start(name, 'scheduler'),
     startWorker: (name) => start(name ?? `worker-${workers++}`, 'worker', { WORKER_ID: `${name ?? `worker-${workers}`}-${id}` }),
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));
       try {
         rabbitmqctl('delete_vhost', vhost);
+        execFileSync('sh', ['-c', `redis-cli --scan --pattern '${env.REDIS_PREFIX}:*' | xargs -r redis-cli del`], { stdio: 'ignore', timeout: 30_000 });
       } catch {
         /* best effort */
       }

@@ -46,8 +46,26 @@ export class NonRetryableError extends Error {
   }
 }
 
+/**
+ * The downstream said "slow down": the scheduler pauses this job's pool for `retryAfterMs` and
+ * puts the job back without spending an attempt.
+ */
+export class RateLimitedError extends Error {
+  readonly retryable = true;
+  readonly code = 'rate_limited';
+  constructor(
+    readonly retryAfterMs: number,
+    message = `rate limited; retry after ${retryAfterMs} ms`,
+  ) {
+    super(message);
+  }
+}
+
 /** Maps anything a handler threw to the structured job error. */
 export function toJobError(err: unknown): JobError {
+  if (err instanceof RateLimitedError) {
+    return { code: err.code, message: err.message, retryable: true, details: { retryAfterMs: err.retryAfterMs } };
+  }
   if (err instanceof RetryableError || err instanceof NonRetryableError) {
     return { code: err.code, message: err.message, retryable: err.retryable, ...(err.details ? { details: err.details } : {}) };
   }

@@ -1,0 +1,73 @@
+{{/*
+The deployable components as a YAML list: api, scheduler and audit from their values, then one entry
+per worker pool. Deployments, Services, PDBs, autoscalers and NetworkPolicies all range over this
+list (include "jobplane.components" . | fromYamlArray), so a component's shape is decided here once.
+
+Each entry:
+  id          suffix of its resource names: api, scheduler, audit, worker-<pool>
+  component   app.kubernetes.io/component label, and the app it starts (node apps/<component>/dist/main.js)
+  pool        worker pool (workers only; also a selector label, so pools never select each other's pods)
+  portName, port   the HTTP listener of /health/* and /metrics (api: PORT, others: HEALTH_PORT)
+  env         variables set by the chart for this component
+  secretVars  connection URLs the process reads (nothing it does not need)
+  values      the component's values over the shared pod defaults (worker pools: pool > workers > shared)
+  podAnnotations   values.podAnnotations plus chart-set annotations
+  preStopSleepSeconds, terminationGracePeriodSeconds   see below
+*/}}
+{{- define "jobplane.components" -}}
+{{- $root := . -}}
+{{- $fullname := include "jobplane.fullname" . -}}
+{{- $shared := pick .Values "podAnnotations" "podLabels" "nodeSelector" "tolerations" "affinity" "topologySpreadConstraints" -}}
+{{- /* SHUTDOWN_TIMEOUT_MS rounded up to seconds: the longest a graceful stop of api/scheduler/audit takes. */ -}}
+{{- $shutdownSeconds := div (add (int64 .Values.config.shutdownTimeoutMs) 999) 1000 -}}
+{{- $services := dict
+      "api" (dict "portName" "http" "portEnv" "PORT" "portKey" "port" "secretVars" (list "DATABASE_URL" "AMQP_URL" "REDIS_URL"))
+      "scheduler" (dict "portName" "health" "portEnv" "HEALTH_PORT" "portKey" "healthPort" "secretVars" (list "DATABASE_URL" "AMQP_URL" "REDIS_URL"))
+      "audit" (dict "portName" "health" "portEnv" "HEALTH_PORT" "portKey" "healthPort" "secretVars" (list "DATABASE_URL" "AMQP_URL")) -}}
+{{- $out := list -}}
+{{- range $name := list "api" "scheduler" "audit" -}}
+{{- $v := mergeOverwrite (deepCopy $shared) (deepCopy (index $root.Values $name)) -}}
+{{- if $v.enabled -}}
+{{- $s := index $services $name -}}
+{{- $port := int64 (index $v $s.portKey) -}}
+{{- $preStop := int64 (default 0 $v.preStopSleepSeconds) -}}
+{{- $out = append $out (dict
+      "id" $name "component" $name "portName" $s.portName "port" $port
+      "env" (dict $s.portEnv (toString $port)) "secretVars" $s.secretVars
+      "values" $v "podAnnotations" $v.podAnnotations
+      "preStopSleepSeconds" $preStop
+      "terminationGracePeriodSeconds" (add $preStop $shutdownSeconds 5)) -}}
+{{- end -}}
+{{- end -}}
+{{- $seen := dict -}}
+{{- range $pool := .Values.workers.pools -}}
+{{- if hasKey $seen $pool.name -}}
+{{- fail (printf "workers.pools: pool %q is listed twice; each pool gets one Deployment" $pool.name) -}}
+{{- end -}}
+{{- $_ := set $seen $pool.name true -}}
+{{- $v := mergeOverwrite (deepCopy $shared) (deepCopy (omit $root.Values.workers "pools")) (deepCopy $pool) -}}
+{{- $drain := int64 $v.drainSeconds -}}
+{{- /* The worker stops within drainSeconds + SHUTDOWN_TIMEOUT_MS; SIGKILL must come later than that. */ -}}
+{{- $margin := max (int64 $v.shutdownMarginSeconds) (add $shutdownSeconds 5) -}}
+{{- $out = append $out (dict
+      "id" (printf "worker-%s" $pool.name) "component" "worker" "pool" $pool.name
+      "portName" "health" "port" (int64 $v.healthPort)
+      "env" (dict "HEALTH_PORT" (toString (int64 $v.healthPort)) "WORKER_POOLS" (printf "%s:%d" $pool.name (int64 $v.concurrency)) "WORKER_DRAIN_SECONDS" (toString $drain))
+      "secretVars" (list "AMQP_URL")
+      "values" $v
+      "podAnnotations" (merge (dict "controller.kubernetes.io/pod-deletion-cost" (toString (int64 $v.podDeletionCost))) $v.podAnnotations)
+      "preStopSleepSeconds" 0
+      "terminationGracePeriodSeconds" (add $drain $margin)) -}}
+{{- end -}}
+{{- range $out -}}
+{{- if gt (len (printf "%s-%s" $fullname .id)) 63 -}}
+{{- fail (printf "resource name %s-%s is longer than 63 characters; shorten the release name, fullnameOverride or the pool name" $fullname .id) -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{/* Resource name of a component: (dict "root" $ "c" $component). */}}
+{{- define "jobplane.componentName" -}}
+{{- printf "%s-%s" (include "jobplane.fullname" .root) .c.id -}}
+{{- end -}}

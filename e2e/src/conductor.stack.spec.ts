@@ -1,0 +1,151 @@
+import { Client } from 'pg';
+import { execFileSync } from 'node:child_process';
+import type { JobView } from '@jobplane/contracts';
+import { ApiClient, eventually, Stack, startStack } from '@jobplane/testing';
+import { submit, TERMINAL, waitForState } from './jobs';
+
+/** The conductor on the real stack: priorities, capacity, rate limits, RateLimited pauses, waitReason, retries. */
+describe('scheduler conductor (distributed)', () => {
+  let stack: Stack;
+  let api: ApiClient;
+  let pg: Client;
+
+  beforeAll(async () => {
+    stack = await startStack({
+      workers: 1,
+      workerPools: 'prio:1,cap1:1,cap2:4,rated:20,limited:4,retry:4',
+      env: { POOLS: 'prio:capacity=0,cap1:capacity=1,cap2:capacity=2,rated:capacity=50,rate=10/s,limited:capacity=4,retry:capacity=4' },
+    });
+    api = new ApiClient(stack.apiUrl);
+    pg = new Client({ connectionString: stack.databaseUrl });
+    await pg.connect();
+    await pg.query(`SET search_path TO "${stack.schema}"`);
+  }, 180_000);
+
+  afterAll(async () => {
+    await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}" CASCADE`);
+    await pg?.end();
+    await stack?.stop();
+  });
+
+  const allDone = (ids: string[], timeoutMs = 60_000) =>
+    eventually(
+      async () => (await pg.query(`SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND finished_at IS NOT NULL`, [ids])).rows[0].n,
+      { until: (n) => n === ids.length, timeoutMs, what: `${ids.length} jobs finished` },
+    );
+
+  it('runs 300 jobs on a capacity-1 pool in priority order, FIFO within a priority', async () => {
+    // The pool starts at capacity 0 (from POOLS), so nothing runs until all 300 are queued.
+    expect((await api.get('/v1/pools/prio')).body).toMatchObject({ capacity: 0, paused: false });
+    let seed = 42;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const submitted: { id: string; priority: number; order: number }[] = [];
+    for (let i = 0; i < 300; i++) {
+      const priority = Math.floor(random() * 21);
+      const job = await submit(api, { type: 'debug.echo', pool: 'prio', priority });
+      submitted.push({ id: job.id, priority, order: i });
+    }
+    // Everything is in the backlog (BullMQ keeps prioritized entries in one sorted set) before resuming.
+    const last = submitted[submitted.length - 1]!;
+    const view = await eventually(async () => (await api.get<JobView>(`/v1/jobs/${last.id}`)).body, {
+      until: (j) => j.waitReason === 'pool_at_capacity',
+      what: 'last job waits on the full pool',
+    });
+    expect(view.position).toBe(submitted.filter((s) => s.priority >= last.priority).length - 1);
+    await eventually(() => backlogSize('prio'), { until: (n) => n === 300, timeoutMs: 20_000, what: '300 entries in the backlog' });
+    expect((await api.request('PATCH', '/v1/pools/prio', { capacity: 1 })).body).toMatchObject({ capacity: 1, backlog: 300 });
+    await allDone(submitted.map((s) => s.id));
+    const started = await pg.query(
+      `SELECT job_id FROM job_events WHERE job_id = ANY($1) AND type = 'started' ORDER BY recorded_at, seq`,
+      [submitted.map((s) => s.id)],
+    );
+    const actual = started.rows.map((r) => r.job_id);
+    const expected = [...submitted].sort((a, b) => b.priority - a.priority || a.order - b.order).map((s) => s.id);
+    expect(actual).toEqual(expected);
+  });
+
+  it('never runs more than the capacity of a pool at once', async () => {
+    const ids = (await Promise.all(Array.from({ length: 30 }, () => submit(api, { type: 'sleep', pool: 'cap2', payload: { seconds: 0.2 } })))).map((j) => j.id);
+    let max = 0;
+    let samples = 0;
+    await eventually(
+      async () => {
+        const r = await pg.query(
+          `SELECT count(*) FILTER (WHERE state = 'running')::int AS running, count(*) FILTER (WHERE finished_at IS NOT NULL)::int AS done FROM jobs WHERE id = ANY($1)`,
+          [ids],
+        );
+        max = Math.max(max, r.rows[0].running);
+        samples++;
+        return r.rows[0].done;
+      },
+      { until: (n) => n === 30, timeoutMs: 60_000, intervalMs: 10, what: '30 capacity jobs done' },
+    );
+    console.log(`capacity 2: max running ${max} over ${samples} samples`);
+    expect(max).toBe(2);
+  });
+
+  it('spaces dispatches by the pool rate (10/s: 50 jobs take at least 4.5 s)', async () => {
+    const ids = (await Promise.all(Array.from({ length: 50 }, () => submit(api, { type: 'debug.echo', pool: 'rated' })))).map((j) => j.id);
+    await allDone(ids);
+    const r = await pg.query(
+      `SELECT extract(epoch from max(occurred_at) - min(occurred_at)) * 1000 AS span FROM job_events WHERE job_id = ANY($1) AND type = 'dispatched'`,
+      [ids],
+    );
+    console.log(`rate 10/s: 50 dispatches spanned ${Math.round(Number(r.rows[0].span))} ms`);
+    expect(Number(r.rows[0].span)).toBeGreaterThanOrEqual(4_500);
+  });
+
+  it('pauses a pool for retryAfter when a handler is rate limited, without spending an attempt', async () => {
+    const flaky = await submit(api, { type: 'debug.flaky', pool: 'limited', maxAttempts: 2, payload: { failTimes: 1, error: 'rate_limited', retryAfterMs: 2_000 } });
+    const paused = await eventually(async () => (await api.get(`/v1/pools/limited`)).body, { until: (p) => p.pausedUntil !== null, what: 'pool paused' });
+    const pausedUntil = new Date(paused.pausedUntil).getTime();
+    const other = await submit(api, { type: 'debug.echo', pool: 'limited' });
+    const waiting = await api.get<JobView>(`/v1/jobs/${other.id}`);
+    expect(waiting.body.waitReason).toBe('rate_limited');
+    const done = await waitForState(api, flaky.id, TERMINAL, 15_000);
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 2, maxAttempts: 3 });
+    const otherDone = await waitForState(api, other.id, TERMINAL, 15_000);
+    expect(otherDone.state).toBe('succeeded');
+    expect(new Date(otherDone.startedAt!).getTime()).toBeGreaterThanOrEqual(pausedUntil - 50);
+  });
+
+  it('explains why queued jobs wait', async () => {
+    const later = new Date(Date.now() + 60_000).toISOString();
+    const delayed = await submit(api, { type: 'debug.echo', pool: 'retry', runAt: later });
+    expect((await api.get<JobView>(`/v1/jobs/${delayed.id}`)).body).toMatchObject({ waitReason: 'delayed_until', waitingUntil: later });
+    const blocker = await submit(api, { type: 'sleep', pool: 'cap1', payload: { seconds: 2 } });
+    await waitForState(api, blocker.id, ['running']);
+    const queued = await submit(api, { type: 'debug.echo', pool: 'cap1' });
+    const view = await eventually(async () => (await api.get<JobView>(`/v1/jobs/${queued.id}`)).body, {
+      until: (j) => j.waitReason === 'pool_at_capacity',
+      what: 'pool_at_capacity',
+    });
+    expect(view.position).toBe(0);
+    expect((await waitForState(api, queued.id, TERMINAL, 15_000)).state).toBe('succeeded');
+    await api.post(`/v1/jobs/${delayed.id}:cancel`);
+  });
+
+  it('retries with backoff: fails twice, then succeeds at attempt 3 within the jitter bounds', async () => {
+    const job = await submit(api, { type: 'debug.flaky', pool: 'retry', payload: { failTimes: 2 }, maxAttempts: 3, backoff: { type: 'exponential', baseMs: 300, maxMs: 1_000 } });
+    const done = await waitForState(api, job.id, TERMINAL, 20_000);
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 3 });
+    const events = (await api.get(`/v1/jobs/${job.id}/events`)).body.items as { type: string; data: { delayMs?: number }; occurredAt: string }[];
+    expect(events.map((e) => e.type)).toEqual(['submitted', 'dispatched', 'started', 'retrying', 'dispatched', 'started', 'retrying', 'dispatched', 'started', 'succeeded']);
+    const retrying = events.filter((e) => e.type === 'retrying');
+    expect(retrying[0]!.data.delayMs).toBeLessThan(300);
+    expect(retrying[1]!.data.delayMs).toBeLessThan(600);
+    const nonRetryable = await submit(api, { type: 'fail', pool: 'retry', maxAttempts: 5 });
+    expect(await waitForState(api, nonRetryable.id, TERMINAL)).toMatchObject({ state: 'failed', attempt: 1 });
+  });
+
+  function backlogSize(pool: string): number {
+    const redisPrefix = stackRedisPrefix();
+    const out = execFileSync('redis-cli', ['ZCARD', `${redisPrefix}:backlog.${pool}:prioritized`]).toString().trim();
+    return Number(out);
+  }
+
+  /** startStack names the vhost and the Redis prefix after the same id. */
+  function stackRedisPrefix(): string {
+    return stack.vhost;
+  }
+});

@@ -1,0 +1,34 @@
+export interface PoolSpec {
+  name: string;
+  capacity: number;
+  rate: { max: number; perMs: number } | null;
+}
+
+/**
+ * Parses POOLS: `metal:capacity=2,cloud:capacity=5,rate=60/min`. A token with `:` starts a pool;
+ * tokens after it (`key=value`) belong to that pool. Throws a readable error on anything else.
+ */
+export function parsePoolSpecs(spec: string, defaultCapacity: number): PoolSpec[] {
+  const pools: PoolSpec[] = [];
+  for (const raw of spec.split(',').map((t) => t.trim()).filter(Boolean)) {
+    let token = raw;
+    if (raw.includes(':')) {
+      const [name, rest] = raw.split(':', 2) as [string, string];
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new Error(`POOLS: "${name}" is not a valid pool name`);
+      pools.push({ name, capacity: defaultCapacity, rate: null });
+      token = rest;
+      if (!token) continue;
+    }
+    const pool = pools[pools.length - 1];
+    if (!pool) throw new Error(`POOLS: "${raw}" comes before any pool name (expected name:key=value)`);
+    const [key, value = ''] = token.split('=', 2);
+    if (key === 'capacity' && /^[0-9]+$/.test(value)) pool.capacity = Number(value);
+    else if (key === 'rate') {
+      const m = /^([1-9][0-9]*)\/(ms|s|sec|m|min|h)$/.exec(value);
+      if (!m) throw new Error(`POOLS: rate "${value}" must look like 10/s, 60/min or 1000/h`);
+      const unit: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+      pool.rate = { max: Number(m[1]), perMs: unit[m[2]!]! };
+    } else throw new Error(`POOLS: "${token}" is not capacity=N or rate=N/unit`);
+  }
+  return pools;
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { Job, Queue, Worker } from 'bullmq';
+import IORedis, { Redis } from 'ioredis';
+import { Backlog, BacklogEntry, bullPriority, entryKey, TakenEntry } from '../backlog.port';
+
+const PREFIX = 'jobplane';
+/** How often an idle pool looks for work added by another process (or come due). */
+const POLL_MS = 20;
+
+/**
+ * The backlog on BullMQ (Redis): one queue per pool (`jobplane:backlog.<pool>`), priorities and
+ * delays by BullMQ, entries taken manually (`getNextJob`) only while the conductor has capacity.
+ * BullMQ ids are `<jobId>.<attempt>`, so re-adding what the backlog already holds is a no-op.
+ */
+export class BullmqBacklog implements Backlog {
+  private readonly connection: Redis;
+  private readonly queues = new Map<string, Queue>();
+  private readonly workers = new Map<string, Worker>();
+  private readonly token = randomUUID();
+  private readonly waiters = new Map<string, Set<() => void>>();
+
+  constructor(redisUrl: string, private readonly keyPrefix = PREFIX) {
+    this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
+  }
+
+  async add(entries: BacklogEntry[]): Promise<void> {
+    try {
+      await this.addBulk(entries);
+    } finally {
+      for (const pool of new Set(entries.map((e) => e.pool))) this.waiters.get(pool)?.forEach((w) => w());
+    }
+  }
+
+  private async addBulk(entries: BacklogEntry[]): Promise<void> {
+    const byPool = new Map<string, BacklogEntry[]>();
+    for (const e of entries) byPool.set(e.pool, [...(byPool.get(e.pool) ?? []), e]);
+    const now = Date.now();
+    await Promise.all(
+      [...byPool].map(([pool, list]) =>
+        this.queue(pool).addBulk(
+          list.map((e) => ({
+            name: 'dispatch',
+            data: { jobId: e.jobId, attempt: e.attempt },
+            opts: {
+              jobId: entryKey(e),
+              priority: bullPriority(e.priority),
+              delay: e.notBefore ? Math.max(0, e.notBefore.getTime() - now) : 0,
+              removeOnComplete: true,
+              removeOnFail: true,
+            },
+          })),
+        ),
+      ),
+    );
+  }
+
+  /**
+   * Manual `getNextJob` does not block here when the queue is empty, so an idle pool polls every
+   * POLL_MS; an add from this process wakes it at once.
+   */
+  async take(pool: string, maxWaitMs: number): Promise<TakenEntry | null> {
+    const worker = this.worker(pool);
+    const deadline = Date.now() + maxWaitMs;
+    let job: Job | undefined;
+    for (;;) {
+      job = await worker.getNextJob(this.token, { block: false });
+      if (job || Date.now() >= deadline) break;
+      await this.idle(pool, Math.min(POLL_MS, deadline - Date.now()));
+    }
+    if (!job) return null;
+    const { jobId, attempt } = job.data as { jobId: string; attempt: number };
+    return {
+      jobId,
+      attempt,
+      done: async () => void (await job.moveToCompleted('dispatched', this.token, false)),
+      release: async () => void (await job.moveToWait(this.token)),
+    };
+  }
+
+  async holds(entries: { jobId: string; attempt: number; pool: string }[]): Promise<boolean[]> {
+    if (entries.length === 0) return [];
+    const pipeline = this.connection.pipeline();
+    for (const e of entries) pipeline.exists(`${this.keyPrefix}:${queueName(e.pool)}:${entryKey(e)}`);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([, n]) => n === 1);
+  }
+
+  async ping(): Promise<void> {
+    await this.connection.ping();
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.close(true)));
+    await Promise.all([...this.queues.values()].map((q) => q.close()));
+    this.connection.disconnect();
+  }
+
+  private queue(pool: string): Queue {
+    let q = this.queues.get(pool);
+    if (!q) this.queues.set(pool, (q = new Queue(queueName(pool), { connection: this.connection, prefix: this.keyPrefix })));
+    return q;
+  }
+
+  private idle(pool: string, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(pool) ?? new Set();
+      this.waiters.set(pool, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      set.add(done);
+    });
+  }
+
+  private worker(pool: string): Worker {
+    let w = this.workers.get(pool);
+    if (!w) {
+      w = new Worker(queueName(pool), null, {
+        connection: this.connection,
+        prefix: this.keyPrefix,
+        autorun: false,
+        // Entries are completed right after their dispatch commits; a crashed scheduler's taken
+        // entries come back through the stalled check after lockDuration.
+        lockDuration: 30_000,
+      });
+      // Manual workers check for stalled entries only when asked to.
+      void w.startStalledCheckTimer().catch(() => undefined);
+      this.workers.set(pool, w);
+    }
+    return w;
+  }
+}
+
+export function queueName(pool: string): string {
+  return `backlog.${pool}`;
+}

@@ -1,0 +1,85 @@
+import { Backlog, BacklogEntry, entryKey, TakenEntry } from '../backlog.port';
+
+interface Held extends BacklogEntry {
+  seq: number;
+  taken: boolean;
+}
+
+/** Embedded mode's backlog: the same ordering as the BullMQ one, in memory. */
+export class MemoryBacklog implements Backlog {
+  private readonly pools = new Map<string, Map<string, Held>>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private seq = 0;
+
+  async add(entries: BacklogEntry[]): Promise<void> {
+    for (const e of entries) {
+      const pool = this.pool(e.pool);
+      const key = entryKey(e);
+      if (pool.has(key)) continue;
+      pool.set(key, { ...e, seq: this.seq++, taken: false });
+      this.wake(e.pool, e.notBefore ? Math.max(0, e.notBefore.getTime() - Date.now()) : 0);
+    }
+  }
+
+  async take(poolName: string, maxWaitMs: number): Promise<TakenEntry | null> {
+    const first = this.takeDue(poolName);
+    if (first || maxWaitMs <= 0) return first;
+    await this.waitForWork(poolName, maxWaitMs);
+    return this.takeDue(poolName);
+  }
+
+  private takeDue(poolName: string): TakenEntry | null {
+    const now = Date.now();
+    let best: Held | null = null;
+    for (const h of this.pool(poolName).values()) {
+      if (h.taken || (h.notBefore && h.notBefore.getTime() > now)) continue;
+      if (!best || h.priority > best.priority || (h.priority === best.priority && h.seq < best.seq)) best = h;
+    }
+    if (!best) return null;
+    const held = best;
+    held.taken = true;
+    const pool = this.pool(poolName);
+    return {
+      jobId: held.jobId,
+      attempt: held.attempt,
+      done: async () => void pool.delete(entryKey(held)),
+      release: async () => {
+        held.taken = false;
+      },
+    };
+  }
+
+  async holds(entries: { jobId: string; attempt: number; pool: string }[]): Promise<boolean[]> {
+    return entries.map((e) => this.pool(e.pool).has(entryKey(e)));
+  }
+
+  private waitForWork(pool: string, maxWaitMs: number): Promise<void> {
+    return new Promise((resolve) => {
+      const set = this.waiters.get(pool) ?? new Set();
+      this.waiters.set(pool, set);
+      const done = () => {
+        clearTimeout(timer);
+        set.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      set.add(done);
+    });
+  }
+
+  async close(): Promise<void> {
+    this.waiters.forEach((set) => set.forEach((w) => w()));
+  }
+
+  private wake(pool: string, afterMs: number): void {
+    const fire = () => this.waiters.get(pool)?.forEach((w) => w());
+    if (afterMs <= 0) fire();
+    else setTimeout(fire, afterMs).unref();
+  }
+
+  private pool(name: string): Map<string, Held> {
+    let p = this.pools.get(name);
+    if (!p) this.pools.set(name, (p = new Map()));
+    return p;
+  }
+}

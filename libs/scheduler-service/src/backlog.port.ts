@@ -1,0 +1,43 @@
+/** One attempt of a job waiting for dispatch. */
+export interface BacklogEntry {
+  jobId: string;
+  /** The attempt the job is queued at (dispatch moves it to attempt + 1). */
+  attempt: number;
+  pool: string;
+  /** 0-20, higher first; FIFO within a priority. */
+  priority: number;
+  /** Not before this time (delays and retry backoff). */
+  notBefore: Date | null;
+}
+
+/** A taken entry: `done()` once its dispatch is committed, `release()` to put it back. */
+export interface TakenEntry {
+  jobId: string;
+  attempt: number;
+  done(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * The per-pool backlog: priorities, delays and FIFO order, holding only what the conductor has not
+ * dispatched yet. Postgres stays the truth; the backlog is rebuilt from it by the reconciler.
+ * BullMQ on Redis in distributed mode, in memory in embedded mode.
+ */
+export interface Backlog {
+  /** Adds entries; an entry whose (jobId, attempt) is already held is ignored. */
+  add(entries: BacklogEntry[]): Promise<void>;
+  /** The next due entry of the pool, waiting up to `maxWaitMs` for one; null if none came. */
+  take(pool: string, maxWaitMs: number): Promise<TakenEntry | null>;
+  /** Which of these (jobId, attempt) the backlog holds. */
+  holds(entries: { jobId: string; attempt: number; pool: string }[]): Promise<boolean[]>;
+  close(): Promise<void>;
+}
+
+/** Maps jobplane priority (0-20, higher first) to BullMQ's (1 = highest). */
+export function bullPriority(priority: number): number {
+  return 21 - priority;
+}
+
+export function entryKey(e: { jobId: string; attempt: number }): string {
+  return `${e.jobId}.${e.attempt}`;
+}

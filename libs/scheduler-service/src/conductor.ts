@@ -1,0 +1,195 @@
+import { Database, enqueueOutbox, OutboxMessage, OutboxRelay, PoolSettings, PoolStore } from '@jobplane/persistence';
+import type { Logger } from '@jobplane/telemetry';
+import type { Backlog } from './backlog.port';
+import { EventApplier } from './event-applier';
+import type { LeaderLease } from './leader';
+import { RateGate } from './rate-gate';
+
+export interface ConductorOptions {
+  defaultCapacity: number;
+  /** How often pool settings, the pool list and in-flight counts are re-read from Postgres. */
+  refreshMs?: number;
+  leaseRenewMs?: number;
+}
+
+interface PoolState {
+  settings: PoolSettings;
+  inFlight: number;
+  /** Dispatches committed by this loop so far (to keep counts conservative across a refresh). */
+  dispatches: number;
+  gate: RateGate;
+  loop: Promise<void> | null;
+  wake: (() => void) | null;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/**
+ * Decides what runs when. For each pool, one loop takes the next backlog entry only while the
+ * pool is not paused, its in-flight count is under capacity (Rule A) and its rate allows (Rule B),
+ * then dispatches it with a guarded update + outbox message. Runs on the lease holder only.
+ */
+export class Conductor {
+  private readonly pools = new Map<string, PoolState>();
+  private leading = false;
+  private running = false;
+  private supervisor: Promise<void> | null = null;
+  private wakeSupervisor: (() => void) | null = null;
+  dispatched = 0;
+
+  constructor(
+    private readonly db: Database,
+    private readonly poolStore: PoolStore,
+    private readonly backlog: Backlog,
+    private readonly relay: OutboxRelay,
+    private readonly applier: EventApplier,
+    private readonly lease: LeaderLease,
+    private readonly logger: Logger,
+    private readonly options: ConductorOptions,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.supervisor = this.supervise();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.leading = false;
+    this.pools.forEach((p) => p.wake?.());
+    await this.supervisor;
+    await Promise.all([...this.pools.values()].map((p) => p.loop));
+    await this.lease.release();
+  }
+
+  /** Some pool's in-flight count went down: recount now instead of at the next refresh. */
+  nudge(): void {
+    this.wakeSupervisor?.();
+  }
+
+  isLeading(): boolean {
+    return this.leading;
+  }
+
+  /** Renews the lease, refreshes settings and counts, and runs one loop per known pool. */
+  private async supervise(): Promise<void> {
+    let lastRenew = 0;
+    while (this.running) {
+      try {
+        if (Date.now() - lastRenew >= (this.options.leaseRenewMs ?? 3_000)) {
+          const leading = await this.lease.renew();
+          if (leading !== this.leading) this.logger.info({ leading }, leading ? 'conductor took the lease' : 'conductor lost the lease');
+          this.leading = leading;
+          lastRenew = Date.now();
+        }
+        if (this.leading) await this.refresh();
+      } catch (err) {
+        this.logger.error({ err }, 'conductor refresh failed');
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, this.options.refreshMs ?? 250);
+        const self = this;
+        function done() {
+          clearTimeout(timer);
+          self.wakeSupervisor = null;
+          resolve();
+        }
+        this.wakeSupervisor = done;
+      });
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    // Dispatches that commit while the counts are read may be counted twice: never fewer.
+    const before = new Map([...this.pools].map(([name, p]) => [name, p.dispatches]));
+    const [settings, inFlight, backlog] = await Promise.all([this.poolStore.list(), this.poolStore.inFlight(), this.poolStore.backlog()]);
+    const names = new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...backlog.keys()]);
+    for (const name of names) {
+      const s = settings.find((x) => x.name === name) ?? defaultSettings(name, this.options.defaultCapacity);
+      let state = this.pools.get(name);
+      if (!state) this.pools.set(name, (state = { settings: s, inFlight: 0, dispatches: 0, gate: new RateGate(), loop: null, wake: null }));
+      state.settings = s;
+      state.inFlight = (inFlight.get(name) ?? 0) + state.dispatches - (before.get(name) ?? state.dispatches);
+      state.wake?.();
+      if (!state.loop) state.loop = this.runPool(name, state).finally(() => (state.loop = null));
+    }
+  }
+
+  private async runPool(name: string, p: PoolState): Promise<void> {
+    while (this.running && this.leading) {
+      try {
+        const blockedFor = this.blockedForMs(p);
+        if (blockedFor > 0) {
+          await this.idle(p, blockedFor);
+          continue;
+        }
+        const entry = await this.backlog.take(name, 200);
+        if (!entry) continue;
+        // Settings may have changed while waiting for work (a pause, a lower capacity).
+        if (this.heldBackForMs(p) > 0) {
+          await entry.release();
+          continue;
+        }
+        const rateWait = p.gate.waitMs(p.settings.rate);
+        if (rateWait > 0) await sleep(rateWait);
+        const dispatched = await this.dispatch(entry.jobId, entry.attempt).catch(async (err) => {
+          await entry.release();
+          throw err;
+        });
+        await entry.done();
+        if (dispatched) {
+          p.inFlight++;
+          p.dispatches++;
+          p.gate.take(p.settings.rate);
+          this.dispatched++;
+        }
+      } catch (err) {
+        this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
+        await sleep(500);
+      }
+    }
+  }
+
+  /** 0 when a dispatch may happen now; else how long to wait before looking again. */
+  private blockedForMs(p: PoolState): number {
+    return this.heldBackForMs(p) || p.gate.waitMs(p.settings.rate);
+  }
+
+  /** Paused, rate-limit paused, or at capacity: how long before looking again (0 = not held back). */
+  private heldBackForMs(p: PoolState): number {
+    const s = p.settings;
+    if (s.paused) return 250;
+    const until = s.pausedUntil ? s.pausedUntil.getTime() - Date.now() : 0;
+    if (until > 0) return Math.min(until, 250);
+    return p.inFlight >= s.capacity ? 250 : 0;
+  }
+
+  private idle(p: PoolState, ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        p.wake = null;
+        resolve();
+      }
+      p.wake = done;
+    });
+  }
+
+  private async dispatch(jobId: string, attempt: number): Promise<boolean> {
+    const outbox: OutboxMessage[] = [];
+    const result = await this.db.transaction(async (tx) => {
+      const applied = await this.applier.dispatchIfDue(tx, jobId, attempt, null, outbox);
+      await enqueueOutbox(tx, outbox);
+      return applied;
+    });
+    if (outbox.length > 0) this.relay.kick();
+    // Not due after all (its runAt moved): back into the backlog with the new time.
+    if (result.backlog) await this.backlog.add([result.backlog]);
+    return result.dispatched === true;
+  }
+}
+
+function defaultSettings(name: string, capacity: number): PoolSettings {
+  return { name, capacity, rate: null, paused: false, pausedUntil: null, updatedAt: new Date(0) };
+}
