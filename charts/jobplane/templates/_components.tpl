@@ -8,7 +8,7 @@ Each entry:
   component   app.kubernetes.io/component label, and the app it starts (node apps/<component>/dist/main.js)
   pool        worker pool (workers only; also a selector label, so pools never select each other's pods)
   portName, port   the HTTP listener of /health/* and /metrics (api: PORT, others: HEALTH_PORT)
-  env         variables set by the chart for this component
+  env         variables set by the chart for this component (PORT/HEALTH_PORT, POOLS, WORKER_*)
   secretVars  connection URLs the process reads (nothing it does not need)
   values      the component's values over the shared pod defaults (worker pools: pool > workers > shared)
   podAnnotations   values.podAnnotations plus chart-set annotations
@@ -24,6 +24,15 @@ Each entry:
       "api" (dict "portName" "http" "portEnv" "PORT" "portKey" "port" "secretVars" (list "DATABASE_URL" "AMQP_URL" "REDIS_URL"))
       "scheduler" (dict "portName" "health" "portEnv" "HEALTH_PORT" "portKey" "healthPort" "secretVars" (list "DATABASE_URL" "AMQP_URL" "REDIS_URL"))
       "audit" (dict "portName" "health" "portEnv" "HEALTH_PORT" "portKey" "healthPort" "secretVars" (list "DATABASE_URL" "AMQP_URL")) -}}
+{{- /* POOLS for the scheduler: capacity and rate of the pools that declare them (a seed: changes made
+through PATCH /v1/pools/{pool} are kept). */ -}}
+{{- $poolSpecs := list -}}
+{{- range .Values.workers.pools -}}
+{{- $spec := list -}}
+{{- if not (kindIs "invalid" .capacity) }}{{ $spec = append $spec (printf "capacity=%d" (int64 .capacity)) }}{{ end -}}
+{{- if .rate }}{{ $spec = append $spec (printf "rate=%s" .rate) }}{{ end -}}
+{{- if $spec }}{{ $poolSpecs = append $poolSpecs (printf "%s:%s" .name (join "," $spec)) }}{{ end -}}
+{{- end -}}
 {{- $out := list -}}
 {{- range $name := list "api" "scheduler" "audit" -}}
 {{- $v := mergeOverwrite (deepCopy $shared) (deepCopy (index $root.Values $name)) -}}
@@ -31,9 +40,11 @@ Each entry:
 {{- $s := index $services $name -}}
 {{- $port := int64 (index $v $s.portKey) -}}
 {{- $preStop := int64 (default 0 $v.preStopSleepSeconds) -}}
+{{- $env := dict $s.portEnv (toString $port) -}}
+{{- if and (eq $name "scheduler") $poolSpecs }}{{ $_ := set $env "POOLS" (join "," $poolSpecs) }}{{ end -}}
 {{- $out = append $out (dict
       "id" $name "component" $name "portName" $s.portName "port" $port
-      "env" (dict $s.portEnv (toString $port)) "secretVars" $s.secretVars
+      "env" $env "secretVars" $s.secretVars
       "values" $v "podAnnotations" $v.podAnnotations
       "preStopSleepSeconds" $preStop
       "terminationGracePeriodSeconds" (add $preStop $shutdownSeconds 5)) -}}

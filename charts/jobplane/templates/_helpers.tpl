@@ -90,6 +90,8 @@ migration Job's env (a pre-install hook runs before the ConfigMap exists).
 {{- define "jobplane.configData" -}}
 LOG_LEVEL: {{ .Values.config.logLevel | quote }}
 DATABASE_SCHEMA: {{ .Values.config.databaseSchema | quote }}
+{{- /* Keys of releases sharing one Redis must not collide. */}}
+REDIS_PREFIX: {{ default (include "jobplane.fullname" .) .Values.config.redisPrefix | quote }}
 SHUTDOWN_TIMEOUT_MS: {{ .Values.config.shutdownTimeoutMs | int64 | quote }}
 JOB_RETENTION_SECONDS: {{ .Values.config.jobRetentionSeconds | int64 | quote }}
 {{- range $k, $v := .Values.config.extraEnv }}

@@ -24,6 +24,19 @@ interface PoolState {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Sleeps up to `ms`; the wake function handed to `register` ends it early. */
+function wakeableSleep(ms: number, register: (wake: (() => void) | null) => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      register(null);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    register(done);
+  });
+}
+
 /**
  * Decides what runs when. For each pool, one loop takes the next backlog entry only while the
  * pool is not paused, its in-flight count is under capacity (Rule A) and its rate allows (Rule B),
@@ -58,7 +71,7 @@ export class Conductor {
     this.leading = false;
     this.pools.forEach((p) => p.wake?.());
     await this.supervisor;
-    await Promise.all([...this.pools.values()].map((p) => p.loop));
+    await Promise.all([...this.pools.values()].map((p) => p.loop ?? Promise.resolve()));
     await this.lease.release();
   }
 
@@ -86,16 +99,7 @@ export class Conductor {
       } catch (err) {
         this.logger.error({ err }, 'conductor refresh failed');
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.options.refreshMs ?? 250);
-        const self = this;
-        function done() {
-          clearTimeout(timer);
-          self.wakeSupervisor = null;
-          resolve();
-        }
-        this.wakeSupervisor = done;
-      });
+      await wakeableSleep(this.options.refreshMs ?? 250, (wake) => (this.wakeSupervisor = wake));
     }
   }
 
@@ -165,15 +169,7 @@ export class Conductor {
   }
 
   private idle(p: PoolState, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        p.wake = null;
-        resolve();
-      }
-      p.wake = done;
-    });
+    return wakeableSleep(ms, (wake) => (p.wake = wake));
   }
 
   private async dispatch(jobId: string, attempt: number): Promise<boolean> {
