@@ -10,7 +10,20 @@
 //   node scripts/helm.mjs render-k8s [--check] regenerate k8s/base and k8s/components from the chart;
 //                                              --check only reports (exit 1) files that differ
 import { spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -79,7 +92,8 @@ function extractWithNode(zip, name, dest) {
     readSync(fd, data, 0, entry.compressedSize, dataStart);
     const out = entry.method === 0 ? data : entry.method === 8 ? inflateRawSync(data) : null;
     if (!out) throw new Error(`${zip}: ${name} uses unsupported compression method ${entry.method}`);
-    if (out.length !== entry.size) throw new Error(`${zip}: ${name} inflated to ${out.length} bytes, expected ${entry.size}`);
+    if (out.length !== entry.size)
+      throw new Error(`${zip}: ${name} inflated to ${out.length} bytes, expected ${entry.size}`);
     writeFileSync(dest, out);
   } finally {
     closeSync(fd);
@@ -121,7 +135,12 @@ export function toolPath(tool) {
 
 /** Runs helm; returns { status, stdout, stderr }. Never throws on a non-zero exit. */
 export function helm(args, opts = {}) {
-  const r = spawnSync(toolPath('helm'), args, { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, ...opts });
+  const r = spawnSync(toolPath('helm'), args, {
+    cwd: root,
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+    ...opts,
+  });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -157,10 +176,12 @@ async function renderObjects(valuesFiles) {
 function stripHelmMetadata(obj) {
   const clean = (meta) => {
     if (!meta) return;
-    for (const k of Object.keys(meta.annotations ?? {})) if (k.startsWith('helm.sh/')) delete meta.annotations[k];
+    for (const k of Object.keys(meta.annotations ?? {}))
+      if (k.startsWith('helm.sh/')) delete meta.annotations[k];
     if (meta.annotations && Object.keys(meta.annotations).length === 0) delete meta.annotations;
     if (meta.labels?.['helm.sh/chart']) delete meta.labels['helm.sh/chart'];
-    if (meta.labels?.['app.kubernetes.io/managed-by']) meta.labels['app.kubernetes.io/managed-by'] = 'kustomize';
+    if (meta.labels?.['app.kubernetes.io/managed-by'])
+      meta.labels['app.kubernetes.io/managed-by'] = 'kustomize';
   };
   clean(obj.metadata);
   clean(obj.spec?.template?.metadata);
@@ -173,6 +194,18 @@ function stripHelmMetadata(obj) {
   return obj;
 }
 
+/**
+ * Formats generated YAML with the repository's prettier settings, so that `pnpm format` leaves the
+ * generated files alone (otherwise format and render-k8s would undo each other).
+ */
+async function prettierYaml() {
+  const require = createRequire(join(root, 'package.json'));
+  const mod = await import(require.resolve('prettier'));
+  const prettier = mod.default ?? mod;
+  const options = (await prettier.resolveConfig(join(k8sDir, 'base', 'kustomization.yaml'))) ?? {};
+  return (text) => prettier.format(text, { ...options, parser: 'yaml' });
+}
+
 async function loadYaml() {
   const require = createRequire(join(root, 'charts', 'package.json'));
   return import(require.resolve('yaml'));
@@ -181,7 +214,8 @@ async function loadYaml() {
 const key = (o) => `${o.kind}/${o.metadata.name}`;
 const fileName = (o) => `${o.kind.toLowerCase()}-${o.metadata.name}.yaml`;
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const pointer = (parts) => parts.map((p) => '/' + String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('');
+const pointer = (parts) =>
+  parts.map((p) => '/' + String(p).replaceAll('~', '~0').replaceAll('/', '~1')).join('');
 
 /** RFC 6902 operations turning `from` into `to`; maps are diffed key by key, lists replaced whole. */
 export function jsonPatch(from, to, path = []) {
@@ -199,6 +233,7 @@ export function jsonPatch(from, to, path = []) {
 /** Every file render-k8s owns, path (relative to k8s/) -> content. */
 export async function renderK8s() {
   const { stringify } = await loadYaml();
+  const format = await prettierYaml();
   const valuesDir = join(k8sDir, 'chart-values');
   const baseValues = join(valuesDir, 'base.yaml');
   const files = new Map();
@@ -219,7 +254,12 @@ export async function renderK8s() {
   for (const o of resources) files.set(`base/${fileName(o)}`, dump(o));
   files.set(
     'base/kustomization.yaml',
-    dump({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: resources.map(fileName).sort(), configMapGenerator: generators }),
+    dump({
+      apiVersion: 'kustomize.config.k8s.io/v1beta1',
+      kind: 'Kustomization',
+      resources: resources.map(fileName).sort(),
+      configMapGenerator: generators,
+    }),
   );
 
   const components = readdirSync(valuesDir)
@@ -230,7 +270,10 @@ export async function renderK8s() {
     const objs = await renderObjects([baseValues, join(valuesDir, `${name}.yaml`)]);
     const keys = new Set(objs.map(key));
     const removed = base.filter((o) => !keys.has(key(o)));
-    if (removed.length) throw new Error(`component ${name} removes ${removed.map(key).join(', ')}; a component can only add or change objects`);
+    if (removed.length)
+      throw new Error(
+        `component ${name} removes ${removed.map(key).join(', ')}; a component can only add or change objects`,
+      );
     const resources = [];
     const patches = [];
     for (const o of objs) {
@@ -257,6 +300,7 @@ export async function renderK8s() {
       }),
     );
   }
+  for (const [path, text] of files) files.set(path, await format(text));
   return files;
 }
 
@@ -281,7 +325,8 @@ export async function k8sDrift() {
   const want = await renderK8s();
   const have = generatedOnDisk();
   const drift = [];
-  for (const [p, content] of want) if (have.get(p) !== content) drift.push(have.has(p) ? `changed: k8s/${p}` : `missing: k8s/${p}`);
+  for (const [p, content] of want)
+    if (have.get(p) !== content) drift.push(have.has(p) ? `changed: k8s/${p}` : `missing: k8s/${p}`);
   for (const p of have.keys()) if (!want.has(p)) drift.push(`stale: k8s/${p}`);
   return drift.sort();
 }
@@ -320,14 +365,17 @@ async function main([cmd, ...args]) {
     case 'render-k8s': {
       if (args.includes('--check')) {
         const drift = await k8sDrift();
-        if (drift.length) console.error(`k8s/ is out of date; run node scripts/helm.mjs render-k8s\n${drift.join('\n')}`);
+        if (drift.length)
+          console.error(`k8s/ is out of date; run node scripts/helm.mjs render-k8s\n${drift.join('\n')}`);
         return drift.length ? 1 : 0;
       }
       await writeK8s();
       return 0;
     }
     default:
-      console.error('usage: node scripts/helm.mjs path | kubectl-path | lint [args] | template [args] | render-k8s [--check]');
+      console.error(
+        'usage: node scripts/helm.mjs path | kubectl-path | lint [args] | template [args] | render-k8s [--check]',
+      );
       return 2;
   }
 }

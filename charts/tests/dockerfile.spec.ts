@@ -40,7 +40,14 @@ function dockerignore(text: string): (path: string) => boolean {
       const glob = (negate ? l.slice(1) : l).replace(/^\/+|\/+$/g, '');
       const re = glob
         .split('/')
-        .map((part) => (part === '**' ? '.*' : part.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]')))
+        .map((part) =>
+          part === '**'
+            ? '.*'
+            : part
+                .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+                .replace(/\*/g, '[^/]*')
+                .replace(/\?/g, '[^/]'),
+        )
         .join('/')
         .replace(/\.\*\//g, '(?:.*/)?');
       return { negate, re: new RegExp(`^${re}$`) };
@@ -63,9 +70,15 @@ const rootPackage = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
 /** Workspace package directories, from pnpm-workspace.yaml. */
 function workspacePackages(): string[] {
   const globs: string[] = parse(readFileSync(join(ROOT, 'pnpm-workspace.yaml'), 'utf8')).packages;
-  return globs.flatMap((g) =>
-    g.endsWith('/*') ? readdirSync(join(ROOT, g.slice(0, -2)), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${g.slice(0, -2)}/${e.name}`) : [g],
-  ).filter((d) => existsSync(join(ROOT, d, 'package.json')));
+  return globs
+    .flatMap((g) =>
+      g.endsWith('/*')
+        ? readdirSync(join(ROOT, g.slice(0, -2)), { withFileTypes: true })
+            .filter((e) => e.isDirectory())
+            .map((e) => `${g.slice(0, -2)}/${e.name}`)
+        : [g],
+    )
+    .filter((d) => existsSync(join(ROOT, d, 'package.json')));
 }
 
 describe('Dockerfile', () => {
@@ -85,7 +98,10 @@ describe('Dockerfile', () => {
   it('uses the pnpm of packageManager and installs from the lockfile', () => {
     const pnpm = rootPackage.packageManager.replace(/^pnpm@/, '');
     expect(ins.some((i) => i.op === 'RUN' && i.args.includes(`npm i -g pnpm@${pnpm}`))).toBe(true);
-    const runs = ins.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    const runs = ins
+      .filter((i) => i.op === 'RUN')
+      .map((i) => i.args)
+      .join('\n');
     expect(runs).toMatch(/pnpm install --frozen-lockfile(?!\s+--prod)/);
     expect(runs).toMatch(/pnpm build/);
     // The runtime gets production dependencies only.
@@ -93,7 +109,12 @@ describe('Dockerfile', () => {
   });
 
   it('copies into the build only what exists and is not excluded by .dockerignore', () => {
-    const stages = new Set(ins.filter((i) => i.op === 'FROM').map((i) => /\bAS\s+(\S+)/i.exec(i.args)?.[1]).filter(Boolean));
+    const stages = new Set(
+      ins
+        .filter((i) => i.op === 'FROM')
+        .map((i) => /\bAS\s+(\S+)/i.exec(i.args)?.[1])
+        .filter(Boolean),
+    );
     for (const copy of ins.filter((i) => i.op === 'COPY')) {
       const from = /--from=(\S+)/.exec(copy.args)?.[1];
       const paths = copy.args.replace(/--\S+/g, '').trim().split(/\s+/);
@@ -105,14 +126,30 @@ describe('Dockerfile', () => {
       for (const src of sources) expect([src, existsSync(join(ROOT, src))]).toEqual([src, true]);
     }
     // What the install and build need reaches the context...
-    const needed = ['package.json', 'pnpm-lock.yaml', 'pnpm-workspace.yaml', '.npmrc', 'nx.json', 'tsconfig.base.json'];
+    const needed = [
+      'package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+      '.npmrc',
+      'nx.json',
+      'tsconfig.base.json',
+    ];
     for (const dir of workspacePackages()) {
       needed.push(`${dir}/package.json`);
-      for (const f of ['tsconfig.json', 'tsconfig.build.json', 'src']) if (existsSync(join(ROOT, dir, f))) needed.push(`${dir}/${f}`);
+      for (const f of ['tsconfig.json', 'tsconfig.build.json', 'src'])
+        if (existsSync(join(ROOT, dir, f))) needed.push(`${dir}/${f}`);
     }
     for (const p of needed) expect([p, isIgnored(p)]).toEqual([p, false]);
     // ...and what this machine built or installed does not.
-    for (const p of ['node_modules', 'apps/api/node_modules', 'apps/api/dist', 'libs/persistence/dist/index.js', '.git', 'tools/bin/helm', 'charts/jobplane/values.yaml'])
+    for (const p of [
+      'node_modules',
+      'apps/api/node_modules',
+      'apps/api/dist',
+      'libs/persistence/dist/index.js',
+      '.git',
+      'tools/bin/helm',
+      'charts/jobplane/values.yaml',
+    ])
       expect([p, isIgnored(p)]).toEqual([p, true]);
   });
 
@@ -139,6 +176,8 @@ describe('Dockerfile', () => {
     }
     const persistence = JSON.parse(readFileSync(join(ROOT, 'libs', 'persistence', 'package.json'), 'utf8'));
     expect(persistence.main).toBe('dist/index.js');
-    expect(readFileSync(join(ROOT, 'libs', 'persistence', 'src', 'index.ts'), 'utf8')).toMatch(/export \* from '\.\/database'/);
+    expect(readFileSync(join(ROOT, 'libs', 'persistence', 'src', 'index.ts'), 'utf8')).toMatch(
+      /export \* from '\.\/database'/,
+    );
   });
 });

@@ -20,7 +20,9 @@ describe('scripts/helm.mjs', () => {
   it('extracts identical binaries with node:zlib when unzip is unavailable', () => {
     const dir = mkdtempSync(join(tmpdir(), 'jobplane-tools-'));
     try {
-      const r = run(process.execPath, [HELM_SCRIPT, 'path'], { env: { ...process.env, JOBPLANE_TOOLS_DIR: dir, JOBPLANE_NO_UNZIP: '1' } });
+      const r = run(process.execPath, [HELM_SCRIPT, 'path'], {
+        env: { ...process.env, JOBPLANE_TOOLS_DIR: dir, JOBPLANE_NO_UNZIP: '1' },
+      });
       expect(r.stderr).toBe('');
       expect(r.stdout.trim()).toBe(join(dir, 'helm'));
       expect(readFileSync(join(dir, 'helm')).equals(readFileSync(helmPath()))).toBe(true);
@@ -43,10 +45,13 @@ describe('helm lint --strict', () => {
     expect(r.status).toBe(0);
   });
 
-  it.each([['defaults', []], ...examples().map((f) => [f, ['-f', f]])])('NOTES.txt renders with %s', (_name, args) => {
-    const r = helm(['install', 'jobplane', CHART, '--dry-run=client', ...(args as string[])]);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).toMatch(/NOTES:\njobplane 0\.1\.0 is installed/);
-    expect(r.stdout).toContain('docs/operations/kubernetes.md');
-  });
+  it.each([['defaults', []], ...examples().map((f) => [f, ['-f', f]])])(
+    'NOTES.txt renders with %s',
+    (_name, args) => {
+      const r = helm(['install', 'jobplane', CHART, '--dry-run=client', ...(args as string[])]);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toMatch(/NOTES:\njobplane 0\.1\.0 is installed/);
+      expect(r.stdout).toContain('docs/operations/kubernetes.md');
+    },
+  );
 });

@@ -52,7 +52,11 @@ describe('k8s/ generated from the chart', () => {
   it('every kustomization references files and directories that exist', () => {
     const files = kustomizations(K8S);
     expect(files.map((f) => relative(K8S, f)).sort()).toEqual(
-      expect.arrayContaining(['base/kustomization.yaml', 'overlays/dev/kustomization.yaml', 'overlays/prod/kustomization.yaml']),
+      expect.arrayContaining([
+        'base/kustomization.yaml',
+        'overlays/dev/kustomization.yaml',
+        'overlays/prod/kustomization.yaml',
+      ]),
     );
     for (const file of files) {
       const k = parse(readFileSync(file, 'utf8'));
@@ -61,7 +65,12 @@ describe('k8s/ generated from the chart', () => {
         ...(k.components ?? []),
         ...(k.patches ?? []).filter((p: any) => p.path).map((p: any) => p.path),
       ];
-      for (const ref of refs) expect([relative(K8S, file), ref, exists(join(dirname(file), ref))]).toEqual([relative(K8S, file), ref, true]);
+      for (const ref of refs)
+        expect([relative(K8S, file), ref, exists(join(dirname(file), ref))]).toEqual([
+          relative(K8S, file),
+          ref,
+          true,
+        ]);
     }
   });
 
@@ -83,22 +92,39 @@ describe.each(['base', 'overlays/dev', 'overlays/prod'])('kubectl kustomize k8s/
   });
 
   it('has the Deployments, the migration Job and MIGRATE_ON_START=false everywhere', () => {
-    const names = ofKind(objs, 'Deployment').map((d) => d.metadata.name).sort();
-    expect(names).toEqual(['jobplane-api', 'jobplane-audit', 'jobplane-scheduler', 'jobplane-worker-default']);
-    for (const d of ofKind(objs, 'Deployment')) expect(env(d.spec.template.spec.containers[0]).get('MIGRATE_ON_START')?.value).toBe('false');
+    const names = ofKind(objs, 'Deployment')
+      .map((d) => d.metadata.name)
+      .sort();
+    expect(names).toEqual([
+      'jobplane-api',
+      'jobplane-audit',
+      'jobplane-scheduler',
+      'jobplane-worker-default',
+    ]);
+    for (const d of ofKind(objs, 'Deployment'))
+      expect(env(d.spec.template.spec.containers[0]).get('MIGRATE_ON_START')?.value).toBe('false');
     expect(ofKind(objs, 'Job').map((j) => j.metadata.name)).toEqual(['jobplane-migrate']);
   });
 
   it('every ConfigMap reference resolves inside the build (generator hashes included)', () => {
     const configMaps = new Set(ofKind(objs, 'ConfigMap').map((c) => c.metadata.name));
     for (const d of ofKind(objs, 'Deployment'))
-      for (const f of d.spec.template.spec.containers[0].envFrom ?? []) expect([d.metadata.name, configMaps.has(f.configMapRef.name)]).toEqual([d.metadata.name, true]);
+      for (const f of d.spec.template.spec.containers[0].envFrom ?? [])
+        expect([d.metadata.name, configMaps.has(f.configMapRef.name)]).toEqual([d.metadata.name, true]);
   });
 
   it('Secret references resolve in the build, or name the one Secret created outside it', () => {
     const secrets = new Set(ofKind(objs, 'Secret').map((s) => s.metadata.name));
     const pods = [...ofKind(objs, 'Deployment'), ...ofKind(objs, 'Job')];
-    const refs = new Set(pods.flatMap((p) => p.spec.template.spec.containers.flatMap((c: any) => (c.env ?? []).filter((e: any) => e.valueFrom?.secretKeyRef).map((e: any) => e.valueFrom.secretKeyRef.name))));
+    const refs = new Set(
+      pods.flatMap((p) =>
+        p.spec.template.spec.containers.flatMap((c: any) =>
+          (c.env ?? [])
+            .filter((e: any) => e.valueFrom?.secretKeyRef)
+            .map((e: any) => e.valueFrom.secretKeyRef.name),
+        ),
+      ),
+    );
     if (dir === 'overlays/dev') for (const r of refs) expect(secrets.has(r)).toBe(true);
     else expect([...refs]).toEqual(['jobplane-connections']);
   });
@@ -106,8 +132,14 @@ describe.each(['base', 'overlays/dev', 'overlays/prod'])('kubectl kustomize k8s/
   if (dir.startsWith('overlays/')) {
     it('puts every namespaced object in the overlay namespace and pins the image tag', () => {
       const ns = parse(readFileSync(join(K8S, dir, 'kustomization.yaml'), 'utf8')).namespace;
-      for (const o of objs.filter((o) => o.kind !== 'Namespace')) expect([o.kind, o.metadata.name, (o.metadata as any).namespace]).toEqual([o.kind, o.metadata.name, ns]);
-      for (const d of [...ofKind(objs, 'Deployment'), ...ofKind(objs, 'Job')]) expect(d.spec.template.spec.containers[0].image).toMatch(/:\d+\.\d+\.\d+$/);
+      for (const o of objs.filter((o) => o.kind !== 'Namespace'))
+        expect([o.kind, o.metadata.name, (o.metadata as any).namespace]).toEqual([
+          o.kind,
+          o.metadata.name,
+          ns,
+        ]);
+      for (const d of [...ofKind(objs, 'Deployment'), ...ofKind(objs, 'Job')])
+        expect(d.spec.template.spec.containers[0].image).toMatch(/:\d+\.\d+\.\d+$/);
     });
   }
 });
@@ -127,8 +159,14 @@ describe('components', () => {
       const objs = build(dir);
       expect(objs.flatMap(schemaErrors)).toEqual([]);
       // A component that autoscales must leave replicas to the autoscaler.
-      const scaled = [...ofKind(objs, 'HorizontalPodAutoscaler'), ...ofKind(objs, 'ScaledObject')].map((o) => o.spec.scaleTargetRef.name);
-      for (const d of ofKind(objs, 'Deployment')) expect([d.metadata.name, d.spec.replicas === undefined]).toEqual([d.metadata.name, scaled.includes(d.metadata.name)]);
+      const scaled = [...ofKind(objs, 'HorizontalPodAutoscaler'), ...ofKind(objs, 'ScaledObject')].map(
+        (o) => o.spec.scaleTargetRef.name,
+      );
+      for (const d of ofKind(objs, 'Deployment'))
+        expect([d.metadata.name, d.spec.replicas === undefined]).toEqual([
+          d.metadata.name,
+          scaled.includes(d.metadata.name),
+        ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

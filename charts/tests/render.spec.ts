@@ -2,7 +2,20 @@
 // schema (custom resources checked structurally), and the properties the platform relies on.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { anchorsOf, CRD_KINDS, effectiveValues, env, examples, K8sObject, ofKind, render, ROOT, schemaErrors, selects, typeKey } from './support';
+import {
+  anchorsOf,
+  CRD_KINDS,
+  effectiveValues,
+  env,
+  examples,
+  K8sObject,
+  ofKind,
+  render,
+  ROOT,
+  schemaErrors,
+  selects,
+  typeKey,
+} from './support';
 
 // The services' own configuration loader (libs/config, resolved to its sources by the jest preset):
 // what the chart sets must pass the validation each process runs at start. Untyped require: charts
@@ -13,7 +26,10 @@ const config = require('@jobplane/config') as {
   VARIABLES: Record<string, { services: string[] }>;
 };
 
-const cases: [string, string[]][] = [['defaults', []], ...examples().map((f): [string, string[]] => [f, [f]])];
+const cases: [string, string[]][] = [
+  ['defaults', []],
+  ...examples().map((f): [string, string[]] => [f, [f]]),
+];
 const chart = readFileSync(join(ROOT, 'charts', 'jobplane', 'Chart.yaml'), 'utf8');
 const appVersion = /^appVersion: "?([^"\n]+)"?$/m.exec(chart)![1]!;
 
@@ -23,8 +39,13 @@ describe.each(cases)('render with %s', (_name, files) => {
   const deployments = ofKind(objs, 'Deployment');
   const workers = deployments.filter((d) => d.metadata.labels?.['app.kubernetes.io/component'] === 'worker');
   const job = ofKind(objs, 'Job').find((j) => j.metadata.name.endsWith('-migrate'));
-  const podSpecs = [...deployments, ...(job ? [job] : [])].map((o) => ({ name: `${o.kind}/${o.metadata.name}`, spec: o.spec.template.spec }));
-  const containers = podSpecs.flatMap(({ name, spec }) => [...(spec.initContainers ?? []), ...spec.containers].map((c: any) => ({ name, pod: spec, c })));
+  const podSpecs = [...deployments, ...(job ? [job] : [])].map((o) => ({
+    name: `${o.kind}/${o.metadata.name}`,
+    spec: o.spec.template.spec,
+  }));
+  const containers = podSpecs.flatMap(({ name, spec }) =>
+    [...(spec.initContainers ?? []), ...spec.containers].map((c: any) => ({ name, pod: spec, c })),
+  );
   const mainContainer = (d: K8sObject) => d.spec.template.spec.containers[0];
   const shutdownSeconds = Math.ceil(values.config.shutdownTimeoutMs / 1000);
 
@@ -53,9 +74,13 @@ describe.each(cases)('render with %s', (_name, files) => {
       expect([where, (sc.seccompProfile ?? psc.seccompProfile)?.type]).toEqual([where, 'RuntimeDefault']);
       // The read-only root needs a writable /tmp.
       const tmp = c.volumeMounts?.find((m: any) => m.mountPath === '/tmp');
-      expect([where, pod.volumes?.find((v: any) => v.name === tmp?.name)?.emptyDir]).toEqual([where, expect.any(Object)]);
+      expect([where, pod.volumes?.find((v: any) => v.name === tmp?.name)?.emptyDir]).toEqual([
+        where,
+        expect.any(Object),
+      ]);
     }
-    for (const { name, spec } of podSpecs) expect([name, spec.automountServiceAccountToken]).toEqual([name, false]);
+    for (const { name, spec } of podSpecs)
+      expect([name, spec.automountServiceAccountToken]).toEqual([name, false]);
   });
 
   it('containers use args, not command, so the image entrypoint (tini) stays PID 1', () => {
@@ -86,7 +111,8 @@ describe.each(cases)('render with %s', (_name, files) => {
       expect([name, c.startupProbe?.httpGet?.path]).toEqual([name, '/health/live']);
       expect([name, c.livenessProbe?.httpGet?.path]).toEqual([name, '/health/live']);
       expect([name, c.readinessProbe?.httpGet?.path]).toEqual([name, '/health/ready']);
-      for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe]) expect([name, ports.has(p.httpGet.port)]).toEqual([name, true]);
+      for (const p of [c.startupProbe, c.livenessProbe, c.readinessProbe])
+        expect([name, ports.has(p.httpGet.port)]).toEqual([name, true]);
       // The listener the probes hit is the one the process opens (PORT for the api, HEALTH_PORT otherwise).
       const probed = c.ports.find((p: any) => p.name === c.readinessProbe.httpGet.port).containerPort;
       const portVar = name.endsWith('-api') ? 'PORT' : 'HEALTH_PORT';
@@ -95,7 +121,11 @@ describe.each(cases)('render with %s', (_name, files) => {
   });
 
   it('Deployments never migrate (MIGRATE_ON_START=false); the pre-install/pre-upgrade hook Job does', () => {
-    for (const d of deployments) expect([d.metadata.name, env(mainContainer(d)).get('MIGRATE_ON_START')?.value]).toEqual([d.metadata.name, 'false']);
+    for (const d of deployments)
+      expect([d.metadata.name, env(mainContainer(d)).get('MIGRATE_ON_START')?.value]).toEqual([
+        d.metadata.name,
+        'false',
+      ]);
     expect(job).toBeDefined();
     expect(job!.metadata.annotations).toMatchObject({
       'helm.sh/hook': 'pre-install,pre-upgrade',
@@ -111,32 +141,51 @@ describe.each(cases)('render with %s', (_name, files) => {
     const hookSecret = ofKind(objs, 'Secret').find((s) => s.metadata.name === ref.name);
     if (values.secrets.existingSecret) expect(ref.name).toBe(values.secrets.existingSecret);
     else expect(hookSecret?.metadata.annotations?.['helm.sh/hook']).toBe('pre-install,pre-upgrade');
-    if (hookSecret) expect(Number(hookSecret.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(Number(job!.metadata.annotations!['helm.sh/hook-weight']));
+    if (hookSecret)
+      expect(Number(hookSecret.metadata.annotations!['helm.sh/hook-weight'])).toBeLessThan(
+        Number(job!.metadata.annotations!['helm.sh/hook-weight']),
+      );
     expect(env(c).get('DATABASE_SCHEMA')?.value).toBe(values.config.databaseSchema);
   });
 
   it("every Deployment's environment is made of known variables and passes the service's config validation", () => {
-    const placeholders: Record<string, string> = { DATABASE_URL: 'postgres://u:p@db:5432/jobplane', AMQP_URL: 'amqp://u:p@mq:5672', REDIS_URL: 'redis://cache:6379' };
+    const placeholders: Record<string, string> = {
+      DATABASE_URL: 'postgres://u:p@db:5432/jobplane',
+      AMQP_URL: 'amqp://u:p@mq:5672',
+      REDIS_URL: 'redis://cache:6379',
+    };
     for (const d of deployments) {
       const c = mainContainer(d);
       const fromConfigMaps = Object.assign(
         {},
-        ...(c.envFrom ?? []).map((f: any) => ofKind(objs, 'ConfigMap').find((m) => m.metadata.name === f.configMapRef.name)?.data ?? {}),
+        ...(c.envFrom ?? []).map(
+          (f: any) =>
+            ofKind(objs, 'ConfigMap').find((m) => m.metadata.name === f.configMapRef.name)?.data ?? {},
+        ),
       );
-      const direct = Object.fromEntries([...env(c).values()].map((v: any) => [v.name, v.value ?? placeholders[v.name]]));
+      const direct = Object.fromEntries(
+        [...env(c).values()].map((v: any) => [v.name, v.value ?? placeholders[v.name]]),
+      );
       const all: Record<string, string> = { ...fromConfigMaps, ...direct };
-      const unknown = Object.keys(all).filter((k) => !(k in config.VARIABLES) && !(k in (values.config.extraEnv ?? {})));
+      const unknown = Object.keys(all).filter(
+        (k) => !(k in config.VARIABLES) && !(k in (values.config.extraEnv ?? {})),
+      );
       expect([d.metadata.name, unknown]).toEqual([d.metadata.name, []]);
-      const secretVars = [...env(c).values()].filter((v: any) => v.valueFrom?.secretKeyRef).map((v: any) => v.name as string);
+      const secretVars = [...env(c).values()]
+        .filter((v: any) => v.valueFrom?.secretKeyRef)
+        .map((v: any) => v.name as string);
       const loaded = config.loadConfig(all, { required: secretVars });
-      if (d.metadata.labels!['app.kubernetes.io/component'] === 'worker') expect(loaded.WORKER_POOLS).toBe(all.WORKER_POOLS);
+      if (d.metadata.labels!['app.kubernetes.io/component'] === 'worker')
+        expect(loaded.WORKER_POOLS).toBe(all.WORKER_POOLS);
       expect(loaded.MIGRATE_ON_START).toBe(false);
     }
   });
 
   it('one worker Deployment per pool, each with WORKER_POOLS=<pool>:<concurrency> and its drain time', () => {
     const pools: any[] = values.workers.pools;
-    expect(workers.map((d) => d.metadata.name).sort()).toEqual(pools.map((p) => `jobplane-worker-${p.name}`).sort());
+    expect(workers.map((d) => d.metadata.name).sort()).toEqual(
+      pools.map((p) => `jobplane-worker-${p.name}`).sort(),
+    );
     for (const pool of pools) {
       const d = workers.find((w) => w.metadata.name === `jobplane-worker-${pool.name}`)!;
       const e = env(mainContainer(d));
@@ -146,16 +195,21 @@ describe.each(cases)('render with %s', (_name, files) => {
       expect(d.spec.selector.matchLabels['jobplane.io/pool']).toBe(pool.name);
       expect(d.spec.template.metadata.labels['jobplane.io/pool']).toBe(pool.name);
       // Pools must not select each other's pods.
-      for (const other of workers.filter((w) => w !== d)) expect(selects(d.spec.selector.matchLabels, other.spec.template.metadata.labels)).toBe(false);
+      for (const other of workers.filter((w) => w !== d))
+        expect(selects(d.spec.selector.matchLabels, other.spec.template.metadata.labels)).toBe(false);
     }
   });
 
   it('workers get time to drain: terminationGracePeriodSeconds >= WORKER_DRAIN_SECONDS + SHUTDOWN_TIMEOUT_MS', () => {
     for (const d of workers) {
       const drain = Number(env(mainContainer(d)).get('WORKER_DRAIN_SECONDS').value);
-      expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(drain + shutdownSeconds);
+      expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+        drain + shutdownSeconds,
+      );
       expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(drain + 15);
-      expect(d.spec.template.metadata.annotations['controller.kubernetes.io/pod-deletion-cost']).toMatch(/^-?\d+$/);
+      expect(d.spec.template.metadata.annotations['controller.kubernetes.io/pod-deletion-cost']).toMatch(
+        /^-?\d+$/,
+      );
     }
   });
 
@@ -163,26 +217,45 @@ describe.each(cases)('render with %s', (_name, files) => {
     const api = deployments.find((d) => d.metadata.name === 'jobplane-api')!;
     const sleep = Number(mainContainer(api).lifecycle.preStop.exec.command[1]);
     expect(sleep).toBeGreaterThan(0);
-    expect(api.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + shutdownSeconds);
+    expect(api.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(
+      sleep + shutdownSeconds,
+    );
   });
 
   it('each process gets only the connection URLs it reads, from a Secret that has them', () => {
-    const wants: Record<string, string[]> = {
-      api: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'],
-      scheduler: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'],
-      audit: ['DATABASE_URL', 'AMQP_URL'],
-      worker: ['AMQP_URL'],
-    };
+    // What each app requires at start, read from its entry point (apps/<app>/src/main.ts).
+    const wants: Record<string, string[]> = Object.fromEntries(
+      ['api', 'scheduler', 'audit', 'worker'].map((app) => {
+        const main = readFileSync(join(ROOT, 'apps', app, 'src', 'main.ts'), 'utf8');
+        const required = /loadConfig\(process\.env, \{ required: \[([^\]]*)\]/.exec(main)?.[1];
+        if (required === undefined)
+          throw new Error(`apps/${app}/src/main.ts: no loadConfig(process.env, { required: [...] })`);
+        return [
+          app,
+          [...required.matchAll(/'([A-Z_]+)'/g)].map((m) => m[1]!).filter((v) => v.endsWith('_URL')),
+        ];
+      }),
+    );
     const keys = values.secrets.keys;
-    const keyOf: Record<string, string> = { DATABASE_URL: keys.databaseUrl, AMQP_URL: keys.amqpUrl, REDIS_URL: keys.redisUrl };
+    const keyOf: Record<string, string> = {
+      DATABASE_URL: keys.databaseUrl,
+      AMQP_URL: keys.amqpUrl,
+      REDIS_URL: keys.redisUrl,
+    };
     for (const d of deployments) {
       const e = [...env(mainContainer(d)).values()].filter((v: any) => v.valueFrom?.secretKeyRef);
-      expect([d.metadata.name, e.map((v: any) => v.name).sort()]).toEqual([d.metadata.name, wants[d.metadata.labels!['app.kubernetes.io/component']!]!.sort()]);
+      expect([d.metadata.name, e.map((v: any) => v.name).sort()]).toEqual([
+        d.metadata.name,
+        wants[d.metadata.labels!['app.kubernetes.io/component']!]!.sort(),
+      ]);
       for (const v of e) {
         const ref = v.valueFrom.secretKeyRef;
         expect(ref.key).toBe(keyOf[v.name]);
         if (values.secrets.existingSecret) expect(ref.name).toBe(values.secrets.existingSecret);
-        else expect(ofKind(objs, 'Secret').find((s) => s.metadata.name === ref.name)?.stringData?.[ref.key]).toBeTruthy();
+        else
+          expect(
+            ofKind(objs, 'Secret').find((s) => s.metadata.name === ref.name)?.stringData?.[ref.key],
+          ).toBeTruthy();
       }
     }
   });
@@ -191,13 +264,24 @@ describe.each(cases)('render with %s', (_name, files) => {
     const byName = new Map(deployments.map((d) => [d.metadata.name, d]));
     for (const s of ofKind(objs, 'Service')) {
       const targets = deployments.filter((d) => selects(s.spec.selector, d.spec.template.metadata.labels));
-      expect([s.metadata.name, targets.map((d) => d.metadata.name)]).toEqual([s.metadata.name, [s.metadata.name]]);
+      expect([s.metadata.name, targets.map((d) => d.metadata.name)]).toEqual([
+        s.metadata.name,
+        [s.metadata.name],
+      ]);
       const ports = new Set(mainContainer(targets[0]!).ports.map((p: any) => p.name));
-      for (const p of s.spec.ports) expect([s.metadata.name, p.targetPort, ports.has(p.targetPort)]).toEqual([s.metadata.name, p.targetPort, true]);
+      for (const p of s.spec.ports)
+        expect([s.metadata.name, p.targetPort, ports.has(p.targetPort)]).toEqual([
+          s.metadata.name,
+          p.targetPort,
+          true,
+        ]);
       expect(s.spec.ports.some((p: any) => p.name === 'metrics')).toBe(true);
     }
     for (const pdb of ofKind(objs, 'PodDisruptionBudget')) {
-      expect(deployments.filter((d) => selects(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels)).length).toBe(1);
+      expect(
+        deployments.filter((d) => selects(pdb.spec.selector.matchLabels, d.spec.template.metadata.labels))
+          .length,
+      ).toBe(1);
     }
     const scaled = [
       ...ofKind(objs, 'HorizontalPodAutoscaler').map((h) => h.spec.scaleTargetRef.name as string),
@@ -209,18 +293,24 @@ describe.each(cases)('render with %s', (_name, files) => {
       // The autoscaler owns replicas; a value in the Deployment would reset them on every upgrade.
       expect([name, byName.get(name)!.spec.replicas]).toEqual([name, undefined]);
     }
-    for (const d of deployments) if (!scaled.includes(d.metadata.name)) expect([d.metadata.name, d.spec.replicas]).toEqual([d.metadata.name, expect.any(Number)]);
+    for (const d of deployments)
+      if (!scaled.includes(d.metadata.name))
+        expect([d.metadata.name, d.spec.replicas]).toEqual([d.metadata.name, expect.any(Number)]);
   });
 
   it('NetworkPolicies (when enabled) admit the api port and metrics ports only, on declared ports', () => {
     const policies = ofKind(objs, 'NetworkPolicy');
     expect(policies.length).toBe(values.networkPolicy.enabled ? deployments.length : 0);
     for (const np of policies) {
-      const target = deployments.filter((d) => selects(np.spec.podSelector.matchLabels, d.spec.template.metadata.labels));
+      const target = deployments.filter((d) =>
+        selects(np.spec.podSelector.matchLabels, d.spec.template.metadata.labels),
+      );
       expect(target.length).toBe(1);
       expect(np.spec.policyTypes).toEqual(['Ingress']);
       const ports = new Set(mainContainer(target[0]!).ports.map((p: any) => p.name));
-      for (const rule of np.spec.ingress) for (const p of rule.ports) expect([np.metadata.name, p.port, ports.has(p.port)]).toEqual([np.metadata.name, p.port, true]);
+      for (const rule of np.spec.ingress)
+        for (const p of rule.ports)
+          expect([np.metadata.name, p.port, ports.has(p.port)]).toEqual([np.metadata.name, p.port, true]);
     }
   });
 
@@ -254,7 +344,9 @@ describe.each(cases)('render with %s', (_name, files) => {
             // The anchor must be a heading of the runbook.
             expect([r.alert, runbookAnchors.has(url.split('#')[1]!)]).toEqual([r.alert, true]);
           }
-          expect(rules.map((r: any) => r.alert)).toEqual(expect.arrayContaining(['JobplaneApiErrorRate', 'JobplaneWorkerDown', 'JobplaneOutboxGrowing']));
+          expect(rules.map((r: any) => r.alert)).toEqual(
+            expect.arrayContaining(['JobplaneApiErrorRate', 'JobplaneWorkerDown', 'JobplaneOutboxGrowing']),
+          );
           break;
         }
         case 'ScaledObject': {
@@ -269,7 +361,9 @@ describe.each(cases)('render with %s', (_name, files) => {
             expect(typeof t.metadata.threshold).toBe('string');
             expect(Number.isFinite(Number(t.metadata.threshold))).toBe(true);
           }
-          expect(o.spec.triggers.map((t: any) => t.metadata.query).join(' ')).toMatch(/jobplane_backlog_depth.*jobplane_backlog_oldest_age_seconds/);
+          expect(o.spec.triggers.map((t: any) => t.metadata.query).join(' ')).toMatch(
+            /jobplane_backlog_depth.*jobplane_backlog_oldest_age_seconds/,
+          );
           break;
         }
         default:
@@ -289,7 +383,9 @@ describe.each(cases)('render with %s', (_name, files) => {
         const exprs: string[] = d.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
         expect(exprs.length).toBeGreaterThan(0);
         // Only series the processes export today: up and the prom-client defaults.
-        for (const e of exprs) for (const m of e.match(/\b[a-z_]+(?=\{)/g) ?? []) expect([e, m]).toEqual([e, expect.stringMatching(/^(up|jobplane_(process|nodejs)_[a-z0-9_]+)$/)]);
+        for (const e of exprs)
+          for (const m of e.match(/\b[a-z_]+(?=\{)/g) ?? [])
+            expect([e, m]).toEqual([e, expect.stringMatching(/^(up|jobplane_(process|nodejs)_[a-z0-9_]+)$/)]);
       }
     }
   });
@@ -298,9 +394,14 @@ describe.each(cases)('render with %s', (_name, files) => {
 describe('example-specific renders', () => {
   it('production: two worker pools, KEDA for both, api HPA, monitoring and NetworkPolicies', () => {
     const objs = render(['charts/jobplane/examples/production.yaml']);
-    expect(ofKind(objs, 'ScaledObject').map((o) => o.metadata.name).sort()).toEqual(['jobplane-worker-default', 'jobplane-worker-heavy']);
+    expect(
+      ofKind(objs, 'ScaledObject')
+        .map((o) => o.metadata.name)
+        .sort(),
+    ).toEqual(['jobplane-worker-default', 'jobplane-worker-heavy']);
     expect(ofKind(objs, 'HorizontalPodAutoscaler').map((o) => o.metadata.name)).toEqual(['jobplane-api']);
-    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy']) expect(ofKind(objs, kind).length).toBeGreaterThan(0);
+    for (const kind of ['ServiceMonitor', 'PrometheusRule', 'NetworkPolicy'])
+      expect(ofKind(objs, kind).length).toBeGreaterThan(0);
     expect(ofKind(objs, 'Secret')).toEqual([]);
     const heavy = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-worker-heavy')!;
     expect(heavy.spec.template.spec.terminationGracePeriodSeconds).toBe(615);
@@ -310,20 +411,57 @@ describe('example-specific renders', () => {
   it('workers without KEDA fall back to a CPU HPA', () => {
     const objs = render([], ['--set', 'workers.autoscaling.enabled=true']);
     expect(ofKind(objs, 'ScaledObject')).toEqual([]);
-    const hpa = ofKind(objs, 'HorizontalPodAutoscaler').find((h) => h.metadata.name === 'jobplane-worker-default')!;
+    const hpa = ofKind(objs, 'HorizontalPodAutoscaler').find(
+      (h) => h.metadata.name === 'jobplane-worker-default',
+    )!;
     expect(hpa.spec.metrics[0].resource).toMatchObject({ name: 'cpu', target: { type: 'Utilization' } });
   });
 
+  it('a pool overrides worker defaults, zero and false included', () => {
+    const objs = render(
+      [],
+      [
+        '--set',
+        'workers.autoscaling.enabled=true',
+        '--set-json',
+        'workers.pools=[{"name":"a","concurrency":1,"replicas":3,"drainSeconds":0,"podDeletionCost":0,"autoscaling":{"enabled":false},"pdb":{"enabled":false}},{"name":"b","concurrency":2,"autoscaling":{"maxReplicas":4}}]',
+      ],
+    );
+    const a = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-worker-a')!;
+    expect(a.spec.replicas).toBe(3);
+    expect(env(a.spec.template.spec.containers[0]).get('WORKER_DRAIN_SECONDS')?.value).toBe('0');
+    expect(a.spec.template.metadata.annotations['controller.kubernetes.io/pod-deletion-cost']).toBe('0');
+    expect(ofKind(objs, 'PodDisruptionBudget').map((p) => p.metadata.name)).not.toContain(
+      'jobplane-worker-a',
+    );
+    expect(
+      ofKind(objs, 'HorizontalPodAutoscaler').map((h) => [
+        h.metadata.name,
+        h.spec.minReplicas,
+        h.spec.maxReplicas,
+      ]),
+    ).toEqual([['jobplane-worker-b', 1, 4]]);
+  });
+
   it('gRPC is a reserved, disabled port that can be switched on', () => {
-    const api = (objs: K8sObject[]) => ofKind(objs, 'Service').find((s) => s.metadata.name === 'jobplane-api')!;
+    const api = (objs: K8sObject[]) =>
+      ofKind(objs, 'Service').find((s) => s.metadata.name === 'jobplane-api')!;
     expect(api(render()).spec.ports.map((p: any) => p.name)).toEqual(['http', 'metrics']);
-    expect(api(render([], ['--set', 'api.grpc.enabled=true'])).spec.ports).toContainEqual(expect.objectContaining({ name: 'grpc', port: 50051 }));
+    expect(api(render([], ['--set', 'api.grpc.enabled=true'])).spec.ports).toContainEqual(
+      expect.objectContaining({ name: 'grpc', port: 50051 }),
+    );
   });
 });
 
 describe('scheduler pool seed', () => {
   it('renders POOLS from the pools that declare capacity or rate, in a form the scheduler parses', () => {
-    const objs = render([], ['--set-json', 'workers.pools=[{"name":"default","concurrency":8,"capacity":20,"rate":"60/min"},{"name":"gpu","concurrency":1,"capacity":0},{"name":"bulk","concurrency":4}]']);
+    const objs = render(
+      [],
+      [
+        '--set-json',
+        'workers.pools=[{"name":"default","concurrency":8,"capacity":20,"rate":"60/min"},{"name":"gpu","concurrency":1,"capacity":0},{"name":"bulk","concurrency":4}]',
+      ],
+    );
     const scheduler = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-scheduler')!;
     const pools = env(scheduler.spec.template.spec.containers[0]).get('POOLS')?.value;
     expect(pools).toBe('default:capacity=20,rate=60/min,gpu:capacity=0');

@@ -80,7 +80,8 @@ export function render(valuesFiles: string[] = [], extra: string[] = []): K8sObj
   return parseStream(r.stdout);
 }
 
-const isMap = (v: unknown): v is Record<string, any> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isMap = (v: unknown): v is Record<string, any> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 /** Helm's coalescing of values files: maps merge, everything else (lists too) is replaced. */
 export function mergeValues(base: any, over: any): any {
   if (!isMap(base) || !isMap(over)) return over === undefined ? base : over;
@@ -112,7 +113,11 @@ const models: Record<string, new (data: any) => { validate(): void }> = {
   'v1/ServiceAccount': ServiceAccount,
 };
 /** Custom resources: no OpenAPI schema here, so the tests check their structure themselves. */
-export const CRD_KINDS = ['monitoring.coreos.com/v1/ServiceMonitor', 'monitoring.coreos.com/v1/PrometheusRule', 'keda.sh/v1alpha1/ScaledObject'];
+export const CRD_KINDS = [
+  'monitoring.coreos.com/v1/ServiceMonitor',
+  'monitoring.coreos.com/v1/PrometheusRule',
+  'keda.sh/v1alpha1/ScaledObject',
+];
 
 export const typeKey = (o: K8sObject) => `${o.apiVersion}/${o.kind}`;
 
@@ -121,13 +126,17 @@ export function schemaErrors(o: K8sObject): string[] {
   const Model = models[typeKey(o)];
   if (!Model) {
     if (CRD_KINDS.includes(typeKey(o))) return [];
-    throw new Error(`${typeKey(o)} ${o.metadata?.name}: no schema to validate against; add it to tests/support.ts`);
+    throw new Error(
+      `${typeKey(o)} ${o.metadata?.name}: no schema to validate against; add it to tests/support.ts`,
+    );
   }
   try {
     new Model(o).validate();
     return [];
   } catch (err: any) {
-    const details = Array.isArray(err?.errors) ? err.errors.map((e: any) => `${e.instancePath} ${e.message}`) : [String(err)];
+    const details = Array.isArray(err?.errors)
+      ? err.errors.map((e: any) => `${e.instancePath} ${e.message}`)
+      : [String(err)];
     return details.map((d: string) => `${o.kind}/${o.metadata.name}: ${d}`);
   }
 }
@@ -139,7 +148,10 @@ export function env(container: any): Map<string, any> {
 }
 
 /** True when every label of the selector is on the pod template. */
-export function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function selects(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   return !!selector && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
 }
 

@@ -51,9 +51,17 @@ async function main() {
         outboxPollMs: config.OUTBOX_POLL_MS,
         recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
+        watchdog: {
+          intervalMs: config.WATCHDOG_INTERVAL_MS,
+          lostAfterMs: config.WORKER_LOST_AFTER_MS,
+          defaultHardMs: config.JOB_HARD_TIMEOUT_MS,
+          graceMs: config.CANCEL_GRACE_MS + 2_000,
+        },
         pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
       }),
-      WorkerModule.forRoot({ bus, logger, pools, drainMs: config.WORKER_DRAIN_SECONDS * 1000, workerId: 'embedded' }),
+      WorkerModule.forRoot({ bus, logger, pools, drainMs: config.WORKER_DRAIN_SECONDS * 1000,
+        cancelGraceMs: config.CANCEL_GRACE_MS,
+        heartbeatMs: config.WORKER_HEARTBEAT_MS, workerId: 'embedded' }),
       AuditModule.forRoot({ bus, db, logger }),
     ],
   })

@@ -21,6 +21,8 @@ async function main() {
         logger,
         pools,
         drainMs: config.WORKER_DRAIN_SECONDS * 1000,
+        cancelGraceMs: config.CANCEL_GRACE_MS,
+        heartbeatMs: config.WORKER_HEARTBEAT_MS,
         ...(config.WORKER_ID ? { workerId: config.WORKER_ID } : {}),
       }),
     ],

@@ -12,7 +12,9 @@ Each entry:
   secretVars  connection URLs the process reads (nothing it does not need)
   values      the component's values over the shared pod defaults (worker pools: pool > workers > shared)
   podAnnotations   values.podAnnotations plus chart-set annotations
-  preStopSleepSeconds, terminationGracePeriodSeconds   see below
+  autoscaler  "" (fixed replicas), "hpa" (CPU HorizontalPodAutoscaler) or "keda" (ScaledObject, workers)
+  preStopSleepSeconds, terminationGracePeriodSeconds   computed below: the grace period covers the preStop
+              sleep and SHUTDOWN_TIMEOUT_MS (api, scheduler, audit) or the drain and its margin (workers)
 */}}
 {{- define "jobplane.components" -}}
 {{- $root := . -}}
@@ -41,10 +43,11 @@ through PATCH /v1/pools/{pool} are kept). */ -}}
 {{- $port := int64 (index $v $s.portKey) -}}
 {{- $preStop := int64 (default 0 $v.preStopSleepSeconds) -}}
 {{- $env := dict $s.portEnv (toString $port) -}}
+{{- $autoscaler := ternary "hpa" "" (and (eq $name "api") (dig "autoscaling" "enabled" false $v)) -}}
 {{- if and (eq $name "scheduler") $poolSpecs }}{{ $_ := set $env "POOLS" (join "," $poolSpecs) }}{{ end -}}
 {{- $out = append $out (dict
       "id" $name "component" $name "portName" $s.portName "port" $port
-      "env" $env "secretVars" $s.secretVars
+      "env" $env "secretVars" $s.secretVars "autoscaler" $autoscaler
       "values" $v "podAnnotations" $v.podAnnotations
       "preStopSleepSeconds" $preStop
       "terminationGracePeriodSeconds" (add $preStop $shutdownSeconds 5)) -}}
@@ -60,11 +63,15 @@ through PATCH /v1/pools/{pool} are kept). */ -}}
 {{- $drain := int64 $v.drainSeconds -}}
 {{- /* The worker stops within drainSeconds + SHUTDOWN_TIMEOUT_MS; SIGKILL must come later than that. */ -}}
 {{- $margin := max (int64 $v.shutdownMarginSeconds) (add $shutdownSeconds 5) -}}
+{{- $autoscaler := "" -}}
+{{- if dig "autoscaling" "enabled" false $v -}}
+{{- $autoscaler = ternary "keda" "hpa" (dig "autoscaling" "keda" "enabled" false $v) -}}
+{{- end -}}
 {{- $out = append $out (dict
       "id" (printf "worker-%s" $pool.name) "component" "worker" "pool" $pool.name
       "portName" "health" "port" (int64 $v.healthPort)
       "env" (dict "HEALTH_PORT" (toString (int64 $v.healthPort)) "WORKER_POOLS" (printf "%s:%d" $pool.name (int64 $v.concurrency)) "WORKER_DRAIN_SECONDS" (toString $drain))
-      "secretVars" (list "AMQP_URL")
+      "secretVars" (list "AMQP_URL") "autoscaler" $autoscaler
       "values" $v
       "podAnnotations" (merge (dict "controller.kubernetes.io/pod-deletion-cost" (toString (int64 $v.podDeletionCost))) $v.podAnnotations)
       "preStopSleepSeconds" 0

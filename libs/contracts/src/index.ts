@@ -6,3 +6,4 @@ export * from './ids';
 export * from './messages';
 export * from './dto';
 export * from './pools';
+export * from './worker-messages';

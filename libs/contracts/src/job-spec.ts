@@ -26,6 +26,8 @@ export const timeoutsSchema = z.strictObject({
   softMs: z.number().int().positive().max(7 * 86_400_000).optional(),
   /** After this the attempt is abandoned and the job times out. */
   hardMs: z.number().int().positive().max(7 * 86_400_000).optional(),
+  /** Retry a timed-out attempt if attempts remain (default: a timeout is final). */
+  retryOnTimeout: z.boolean().optional(),
 });
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 

@@ -42,8 +42,11 @@ export const messageDataSchemas = {
     maxAttempts: z.number().int().min(1),
     timeouts: timeoutsSchema.nullable(),
   }),
-  /** scheduler -> workers (control fanout): stop this job if you run it. */
-  'job.cancel': z.object({ reason: z.string().max(1000).optional() }),
+  /**
+   * scheduler -> workers (control fanout): stop this job if you run it. With `attempt`, stop only
+   * that attempt (a timed-out or lost attempt) and do not refuse the job's later attempts.
+   */
+  'job.cancel': z.object({ reason: z.string().max(1000).optional(), attempt: z.number().int().min(1).optional() }),
   /** worker -> scheduler: an attempt began. */
   'job.started': z.object({ attempt, workerId: z.string().max(200) }),
   /** worker -> scheduler: throttled progress of an attempt. */

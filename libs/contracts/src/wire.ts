@@ -16,6 +16,11 @@ export const DEAD_LETTER_QUEUE = 'jobplane.dead';
 
 /** Queue the scheduler consumes (single active consumer keeps per-job order across replicas). */
 export const SCHEDULER_EVENTS_QUEUE = 'jobplane.scheduler.events';
+/** Queue of worker heartbeats for the scheduler (stale ones expire: only the latest matters). */
+export const SCHEDULER_HEARTBEATS_QUEUE = 'jobplane.scheduler.heartbeats';
+export const WORKER_HEARTBEAT = 'worker.heartbeat';
+export const HEARTBEAT_MESSAGE_TTL_MS = 60_000;
+
 /** Queue the audit service consumes. */
 export const AUDIT_EVENTS_QUEUE = 'jobplane.audit.events';
 
@@ -34,13 +39,14 @@ export function workQueueName(pool: string): string {
 export const DEFAULT_DELIVERY_LIMIT = 5;
 
 /** Queue arguments for a durable quorum queue with an explicit delivery limit and dead-lettering. */
-export function quorumQueueArguments(opts: { deliveryLimit?: number; singleActiveConsumer?: boolean } = {}) {
+export function quorumQueueArguments(opts: { deliveryLimit?: number; singleActiveConsumer?: boolean; messageTtlMs?: number } = {}) {
   const args: Record<string, unknown> = {
     'x-queue-type': 'quorum',
     'x-delivery-limit': opts.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,
     'x-dead-letter-exchange': DEAD_LETTER_EXCHANGE,
   };
   if (opts.singleActiveConsumer) args['x-single-active-consumer'] = true;
+  if (opts.messageTtlMs) args['x-message-ttl'] = opts.messageTtlMs;
   return args;
 }
 

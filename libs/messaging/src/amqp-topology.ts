@@ -28,7 +28,7 @@ export function assertQueueOptions(spec: QueueSpec): Options.AssertQueue {
   if (spec.kind === 'exclusive') return { exclusive: true, autoDelete: true, durable: false };
   // The dead-letter queue must not dead-letter into itself.
   if (spec.name === DEAD_LETTER_QUEUE) return { durable: true, arguments: { 'x-queue-type': 'quorum' } };
-  const args = quorumQueueArguments({ deliveryLimit: spec.deliveryLimit, singleActiveConsumer: spec.singleActiveConsumer });
+  const args = quorumQueueArguments({ deliveryLimit: spec.deliveryLimit, singleActiveConsumer: spec.singleActiveConsumer, messageTtlMs: spec.messageTtlMs });
   if (spec.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = spec.deadLetterExchange;
   return { durable: true, arguments: args };
 }

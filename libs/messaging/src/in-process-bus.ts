@@ -283,6 +283,7 @@ function sameArguments(a: QueueSpec, b: QueueSpec): boolean {
     (a.kind ?? 'quorum') === (b.kind ?? 'quorum') &&
     (a.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT) === (b.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT) &&
     Boolean(a.singleActiveConsumer) === Boolean(b.singleActiveConsumer) &&
+    (a.messageTtlMs ?? 0) === (b.messageTtlMs ?? 0) &&
     (a.deadLetterExchange ?? DEAD_LETTER_EXCHANGE) === (b.deadLetterExchange ?? DEAD_LETTER_EXCHANGE)
   );
 }

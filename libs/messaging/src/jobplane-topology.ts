@@ -3,7 +3,10 @@ import {
   AUDIT_EVENTS_QUEUE,
   CONTROL_EXCHANGE,
   EVENTS_EXCHANGE,
+  HEARTBEAT_MESSAGE_TTL_MS,
   SCHEDULER_EVENTS_QUEUE,
+  SCHEDULER_HEARTBEATS_QUEUE,
+  WORKER_HEARTBEAT,
   WORK_EXCHANGE,
   workQueueName,
 } from '@jobplane/contracts';
@@ -25,6 +28,11 @@ export function jobplaneTopology(pools: string[] = []): Topology {
         name: SCHEDULER_EVENTS_QUEUE,
         singleActiveConsumer: true,
         bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS }],
+      },
+      {
+        name: SCHEDULER_HEARTBEATS_QUEUE,
+        messageTtlMs: HEARTBEAT_MESSAGE_TTL_MS,
+        bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: WORKER_HEARTBEAT }],
       },
       {
         name: AUDIT_EVENTS_QUEUE,

@@ -22,6 +22,8 @@ export interface QueueSpec {
   deliveryLimit?: number;
   /** Only one consumer receives at a time; others stand by (keeps order across replicas). */
   singleActiveConsumer?: boolean;
+  /** Messages older than this are dropped (for signals where only the latest matters). */
+  messageTtlMs?: number;
   /** Exchange receiving this queue's dead letters (quorum only); defaults to DEAD_LETTER_EXCHANGE. */
   deadLetterExchange?: string;
   bindings?: { exchange: string; routingKey: string }[];

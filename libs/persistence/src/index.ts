@@ -9,3 +9,4 @@ export { JobEntity } from './entities/job.entity';
 export { JobEventEntity } from './entities/job-event.entity';
 export { OutboxEntity } from './entities/outbox.entity';
 export * from './pool-store';
+export * from './worker-store';

@@ -20,6 +20,8 @@ export interface JobRecord {
   labels: Record<string, string>;
   idempotencyKey: string | null;
   cancelRequestedAt: Date | null;
+  /** Worker running the current attempt (from its `job.started`). */
+  workerId: string | null;
   lastSeq: number;
   version: number;
   createdAt: Date;
@@ -62,6 +64,7 @@ export function jobFromRow(r: Row): JobRecord {
     labels: (r.labels as Record<string, string> | null) ?? {},
     idempotencyKey: (r.idempotency_key as string | null) ?? null,
     cancelRequestedAt: date(r.cancel_requested_at),
+    workerId: (r.worker_id as string | null) ?? null,
     lastSeq: Number(r.last_seq),
     version: Number(r.version),
     createdAt: date(r.created_at)!,

@@ -13,6 +13,7 @@ export interface JobPatch {
   runAt?: Date | null;
   startedAt?: Date | null;
   finishedAt?: Date | null;
+  workerId?: string | null;
 }
 
 export interface JobEventInput {
@@ -46,6 +47,7 @@ const COLUMNS: Record<keyof JobPatch, { column: string; cast: string; json?: boo
   runAt: { column: 'run_at', cast: 'timestamptz' },
   startedAt: { column: 'started_at', cast: 'timestamptz' },
   finishedAt: { column: 'finished_at', cast: 'timestamptz' },
+  workerId: { column: 'worker_id', cast: 'text' },
 };
 
 function encode(value: unknown, json?: boolean): unknown {

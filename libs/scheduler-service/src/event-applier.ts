@@ -1,4 +1,4 @@
-import { ERROR_CODES, Message, MessageOf, sourcesOf, uuidv7 } from '@jobplane/contracts';
+import { ERROR_CODES, JobError, Message, MessageOf, sourcesOf, uuidv7 } from '@jobplane/contracts';
 import {
   applyGuardedUpdate,
   JobEventInput,
@@ -57,18 +57,8 @@ export class EventApplier {
         return this.submitted(tx, m, outbox);
       case 'job.cancel_requested':
         return this.cancelRequested(tx, m, outbox);
-      case 'job.started': {
-        const job = await applyGuardedUpdate(tx, {
-          jobId: m.jobId,
-          fromStates: sourcesOf('running'),
-          attempt: m.data.attempt,
-          set: { state: 'running', startedAt: new Date(m.occurredAt) },
-          event: event(m, 'started', m.data.attempt, { workerId: m.data.workerId }),
-        });
-        // A cancel that raced the start: tell the worker now.
-        if (job?.cancelRequestedAt) outbox.push(cancelCommand(job));
-        return { changed: job !== null };
-      }
+      case 'job.started':
+        return this.started(tx, m, outbox);
       case 'job.progress':
         return this.changed(
           applyGuardedUpdate(tx, {
@@ -137,6 +127,33 @@ export class EventApplier {
     return { changed: true, dispatched: true };
   }
 
+  /**
+   * An attempt began. The same attempt starting again on another worker (the broker redelivered it
+   * after its first worker died) takes the job over instead of being ignored, so the watchdog
+   * follows the worker that really runs it.
+   */
+  private async started(tx: Tx, m: MessageOf<'job.started'>, outbox: OutboxMessage[]): Promise<Applied> {
+    const { attempt, workerId } = m.data;
+    const job =
+      (await applyGuardedUpdate(tx, {
+        jobId: m.jobId,
+        fromStates: sourcesOf('running'),
+        attempt,
+        set: { state: 'running', startedAt: new Date(m.occurredAt), workerId },
+        event: event(m, 'started', attempt, { workerId }),
+      })) ??
+      (await applyGuardedUpdate(tx, {
+        jobId: m.jobId,
+        fromStates: ['running'],
+        attempt,
+        set: { startedAt: new Date(m.occurredAt), workerId },
+        event: event(m, 'started', attempt, { workerId, redelivered: true }),
+      }));
+    // A cancel that raced the start: tell the worker now.
+    if (job?.cancelRequestedAt) outbox.push(cancelCommand(job));
+    return { changed: job !== null };
+  }
+
   private async cancelRequested(tx: Tx, m: MessageOf<'job.cancel_requested'>, outbox: OutboxMessage[]): Promise<Applied> {
     const job = await lockJob(tx, m.jobId);
     if (!job) return { changed: false };
@@ -171,29 +188,63 @@ export class EventApplier {
     if (error.code === ERROR_CODES.rateLimited && job.state === 'running' && !job.cancelRequestedAt) {
       return this.rateLimited(tx, job, m);
     }
-    const retry = error.retryable && job.state === 'running' && attempt < job.maxAttempts && !job.cancelRequestedAt;
+    const timedOut = error.code === ERROR_CODES.timedOut;
+    const retryable = timedOut ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout) : error.retryable;
+    const retry = retryable && job.state === 'running' && attempt < job.maxAttempts && !job.cancelRequestedAt;
     if (!retry) {
+      const state = timedOut ? 'timeout' : 'failed';
       return this.released(
         applyGuardedUpdate(tx, {
           jobId: job.id,
-          fromStates: sourcesOf('failed'),
+          fromStates: sourcesOf(state),
           attempt,
-          set: { state: 'failed', error, finishedAt: new Date(m.occurredAt) },
-          event: event(m, 'failed', attempt, { error, durationMs: m.data.durationMs }),
+          set: { state, error, finishedAt: new Date(m.occurredAt) },
+          event: event(m, state, attempt, { error, durationMs: m.data.durationMs }),
         }),
       );
     }
-    const delayMs = retryDelayMs(attempt, job.backoff as never);
+    return this.retry(tx, job, error, m);
+  }
+
+  /** running -> queued with backoff: the next attempt waits in the backlog until due. */
+  async retry(tx: Tx, job: JobRecord, error: JobError, cause: Message | null, eventType = 'retrying'): Promise<Applied> {
+    const delayMs = retryDelayMs(job.attempt, job.backoff as never);
     const dueAt = new Date(this.now().getTime() + delayMs);
     const requeued = await applyGuardedUpdate(tx, {
       jobId: job.id,
       fromStates: sourcesOf('queued'),
-      attempt,
+      attempt: job.attempt,
       set: { state: 'queued', error, runAt: dueAt },
-      event: event(m, 'retrying', attempt, { error, delayMs, nextAttempt: attempt + 1 }),
+      event: {
+        id: cause?.id ?? uuidv7(),
+        type: eventType,
+        attempt: job.attempt,
+        data: { error, delayMs, nextAttempt: job.attempt + 1 },
+        occurredAt: cause ? new Date(cause.occurredAt) : this.now(),
+      },
     });
     if (!requeued) return { changed: false };
     return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
+  }
+
+  /** Ends a running attempt the scheduler gave up on (lost worker, hard limit): final state or retry. */
+  async abandon(tx: Tx, job: JobRecord, error: JobError, outbox: OutboxMessage[]): Promise<Applied> {
+    outbox.push(cancelCommand(job, error.message, job.attempt));
+    const timedOut = error.code === ERROR_CODES.timedOut;
+    const retryable = timedOut ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout) : error.retryable;
+    if (retryable && job.attempt < job.maxAttempts && !job.cancelRequestedAt) {
+      return this.retry(tx, job, error, null, timedOut ? 'retrying' : 'worker_lost');
+    }
+    const state = timedOut ? 'timeout' : job.cancelRequestedAt ? 'cancelled' : 'failed';
+    return this.released(
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['running'],
+        attempt: job.attempt,
+        set: { state, error, finishedAt: this.now() },
+        event: { id: uuidv7(), type: state, attempt: job.attempt, data: { error }, occurredAt: this.now() },
+      }),
+    );
   }
 
   /**

@@ -10,3 +10,5 @@ export * from './leader';
 export * from './rate-gate';
 export * from './adapters/memory-backlog';
 export * from './adapters/bullmq-backlog';
+export * from './watchdog';
+export * from './heartbeat-consumer';

@@ -1,13 +1,15 @@
 import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
-import { Database, OutboxRelay, PoolStore } from '@jobplane/persistence';
+import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { Backlog } from './backlog.port';
 import { BacklogReconciler } from './backlog-reconciler';
 import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
 import type { LeaderLease } from './leader';
+import { HeartbeatConsumer } from './heartbeat-consumer';
 import { SchedulerConsumer } from './scheduler-consumer';
+import { Watchdog, WatchdogOptions } from './watchdog';
 
 export interface SchedulerModuleOptions {
   bus: MessageBus;
@@ -18,6 +20,7 @@ export interface SchedulerModuleOptions {
   outboxPollMs: number;
   recoveryIntervalMs: number;
   defaultPoolCapacity: number;
+  watchdog: WatchdogOptions;
   /** Pools from config, created at start if unknown (run-time changes are kept). */
   pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[];
 }
@@ -29,6 +32,8 @@ export class Scheduler {
   readonly conductor: Conductor;
   readonly reconciler: BacklogReconciler;
   readonly poolStore: PoolStore;
+  readonly heartbeats: HeartbeatConsumer;
+  readonly watchdog: Watchdog;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
@@ -43,6 +48,9 @@ export class Scheduler {
       defaultCapacity: o.defaultPoolCapacity,
     });
     this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs);
+    const workers = new WorkerStore(o.db);
+    this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
+    this.watchdog = new Watchdog(o.db, workers, applier, o.backlog, this.relay, () => this.conductor.isLeading(), () => this.conductor.nudge(), log.child({ context: 'Watchdog' }), o.watchdog);
     this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
       if (entries.length > 0) await o.backlog.add(entries);
       if (released.size > 0) this.conductor.nudge();
@@ -53,13 +61,17 @@ export class Scheduler {
     await this.poolStore.seed(this.o.pools);
     this.relay.start();
     await this.consumer.start();
+    await this.heartbeats.start();
     this.conductor.start();
     this.reconciler.start();
+    this.watchdog.start();
   }
 
   async stop(): Promise<void> {
+    this.watchdog.stop();
     this.reconciler.stop();
     await this.conductor.stop();
+    await this.heartbeats.stop();
     await this.consumer.stop();
     await this.relay.stop();
     await this.o.backlog.close();

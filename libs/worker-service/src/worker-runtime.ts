@@ -1,45 +1,55 @@
 import { hostname } from 'node:os';
 import {
   CONTROL_EXCHANGE,
+  createWorkerHeartbeat,
   ERROR_CODES,
+  EVENTS_EXCHANGE,
   MessageOf,
   parseMessage,
-  Progress,
   WORK_EXCHANGE,
+  WORKER_HEARTBEAT,
   workQueueName,
 } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Logger } from '@jobplane/telemetry';
-import { EventPublisher, ProgressThrottle } from './event-publisher';
-import { HandlerRegistry, toJobError } from './handler';
+import { AttemptRunner, Outcome } from './attempt-runner';
+import { EventPublisher } from './event-publisher';
+import { HandlerRegistry } from './handler';
 
 export interface WorkerOptions {
   workerId?: string;
   pools: { pool: string; concurrency: number }[];
   /** On stop, how long in-flight attempts may run before they are handed back. */
   drainMs: number;
+  /** After a cancel or the hard limit, how long a handler may take to stop before it is abandoned. */
+  cancelGraceMs?: number;
+  heartbeatMs?: number;
   progressIntervalMs?: number;
   /** Cancelled ids remembered so a dispatch that arrives after its cancel never starts. */
   cancelMemory?: number;
+  version?: string;
 }
 
 interface Running {
-  controller: AbortController;
-  cancelled: boolean;
-  done: Promise<void>;
+  runner: AttemptRunner;
+  attempt: number;
   delivery: Delivery;
+  done: Promise<void>;
 }
 
 /**
- * Consumes the work queues of its pools, runs one handler per delivery and acks only after the
- * outcome message is confirmed by the broker. Never touches the job registry.
+ * Consumes the work queues of its pools, runs one attempt per delivery and acks only after the
+ * outcome message is confirmed by the broker. Announces itself with heartbeats. Never touches the
+ * job registry.
  */
 export class WorkerRuntime {
   readonly workerId: string;
   private readonly events: EventPublisher;
   private readonly running = new Map<string, Running>();
   private readonly cancelled = new Set<string>();
+  private readonly startedAt = new Date().toISOString();
   private subscriptions: Subscription[] = [];
+  private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
   completed = 0;
 
@@ -69,52 +79,69 @@ export class WorkerRuntime {
         { name: CONTROL_EXCHANGE, kind: 'fanout' },
       ],
       queues: [
-        ...this.options.pools.map((p) => ({
-          name: workQueueName(p.pool),
-          bindings: [{ exchange: WORK_EXCHANGE, routingKey: p.pool }],
-        })),
+        ...this.options.pools.map((p) => ({ name: workQueueName(p.pool), bindings: [{ exchange: WORK_EXCHANGE, routingKey: p.pool }] })),
         { name: controlQueue, kind: 'exclusive' as const, bindings: [{ exchange: CONTROL_EXCHANGE, routingKey: '' }] },
       ],
     });
     this.subscriptions.push(await this.bus.consume(controlQueue, (d) => this.onControl(d), { prefetch: 100 }));
     for (const { pool, concurrency } of this.options.pools) {
-      this.subscriptions.push(
-        await this.bus.consume(workQueueName(pool), (d) => this.onWork(d), { prefetch: concurrency }),
-      );
+      this.subscriptions.push(await this.bus.consume(workQueueName(pool), (d) => this.onWork(d), { prefetch: concurrency }));
     }
     this.accepting = true;
+    await this.heartbeat();
+    this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs ?? 2_000);
+    this.heartbeatTimer.unref();
     this.logger.info({ workerId: this.workerId, pools: this.options.pools, types: this.registry.types() }, 'worker consuming');
   }
 
   /**
    * Graceful drain: stop taking work, let in-flight attempts finish within the drain period,
-   * then abort the rest and hand them back to the queue (their attempt is not spent).
+   * then stop the rest and hand them back to the queue (their attempt is not spent).
    */
   async stop(): Promise<void> {
     this.accepting = false;
     await Promise.all(this.subscriptions.map((s) => s.cancel().catch(() => undefined)));
     this.subscriptions = [];
+    await this.heartbeat();
     const deadline = new Promise((r) => setTimeout(r, this.options.drainMs).unref());
     await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), deadline]);
     for (const [jobId, r] of this.running) {
       this.logger.warn({ jobId }, 'drain period over; handing the job back');
-      r.delivery.nack(true);
-      r.controller.abort(new Error('worker shutting down'));
+      r.runner.stop('shutdown', 'worker shutting down');
     }
-    this.running.clear();
+    await Promise.all([...this.running.values()].map((r) => r.done));
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    await this.heartbeat();
+  }
+
+  private async heartbeat(): Promise<void> {
+    const beat = createWorkerHeartbeat(this.workerId, {
+      host: hostname(),
+      pid: process.pid,
+      version: this.options.version ?? '0.1.0',
+      pools: this.options.pools,
+      running: [...this.running].map(([jobId, r]) => ({ jobId, attempt: r.attempt })),
+      draining: !this.accepting,
+      startedAt: this.startedAt,
+    });
+    await this.bus
+      .publish([{ exchange: EVENTS_EXCHANGE, routingKey: WORKER_HEARTBEAT, messageId: beat.id, body: Buffer.from(JSON.stringify(beat)) }])
+      .catch((err) => this.logger.warn({ err }, 'heartbeat not published'));
   }
 
   private onControl(delivery: Delivery): void {
     delivery.ack();
     const parsed = parseMessage(delivery.body);
     if (!parsed.ok || parsed.message.type !== 'job.cancel') return;
-    const { jobId } = parsed.message;
-    this.rememberCancelled(jobId);
+    const { jobId, data } = parsed.message;
     const run = this.running.get(jobId);
-    if (run) {
-      run.cancelled = true;
-      run.controller.abort(new Error(parsed.message.data.reason ?? 'cancelled'));
+    if (data.attempt !== undefined) {
+      // One attempt abandoned by the scheduler (time limit, lost worker): stop it, keep the job.
+      if (run?.attempt === data.attempt) run.runner.stop('hard_limit', data.reason ?? 'attempt abandoned by the scheduler');
+      return;
     }
+    this.rememberCancelled(jobId);
+    run?.runner.stop('cancel', data.reason ?? 'cancelled');
   }
 
   private async onWork(delivery: Delivery): Promise<void> {
@@ -136,7 +163,7 @@ export class WorkerRuntime {
     const job = { jobId: msg.jobId, tenant: msg.tenant };
     const { attempt } = msg.data;
     const log = this.logger.child({ jobId: msg.jobId, tenant: msg.tenant, type: msg.data.type, attempt });
-    const started = Date.now();
+    const t0 = Date.now();
     try {
       if (this.cancelled.has(msg.jobId)) {
         await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled before start' });
@@ -148,61 +175,35 @@ export class WorkerRuntime {
         await this.events.publish('job.failed', job, { attempt, error, durationMs: 0 });
         return delivery.ack();
       }
-      const controller = new AbortController();
-      let resolveDone!: () => void;
-      const run: Running = { controller, cancelled: false, delivery, done: new Promise((r) => (resolveDone = r)) };
-      this.running.set(msg.jobId, run);
-      const softTimer = msg.data.timeouts?.softMs
-        ? setTimeout(() => controller.abort(new Error('soft time limit reached')), msg.data.timeouts.softMs)
-        : null;
-      const progress = new ProgressThrottle<Progress>(
-        (p) => this.events.publish('job.progress', job, { attempt, progress: p }),
-        this.options.progressIntervalMs ?? 250,
-        (err) => log.warn({ err }, 'progress not published'),
-      );
+      const runner = new AttemptRunner(msg, handler, this.events, log, {
+        workerId: this.workerId,
+        graceMs: this.options.cancelGraceMs ?? 5_000,
+        progressIntervalMs: this.options.progressIntervalMs ?? 250,
+      });
+      let finish!: () => void;
+      this.running.set(msg.jobId, { runner, attempt, delivery, done: new Promise((r) => (finish = r)) });
+      let outcome: Outcome;
       try {
-        await this.events.publish('job.started', job, { attempt, workerId: this.workerId });
-        const result = await handler.handle({
-          jobId: msg.jobId,
-          tenant: msg.tenant,
-          type: msg.data.type,
-          pool: msg.data.pool,
-          attempt,
-          maxAttempts: msg.data.maxAttempts,
-          payload: msg.data.payload,
-          signal: controller.signal,
-          progress: (p) => progress.push(p),
-        });
-        await progress.flush();
-        if (!this.owns(msg.jobId, run)) return; // handed back during drain
-        await this.events.publish('job.succeeded', job, { attempt, result: result ?? null, durationMs: Date.now() - started });
-      } catch (err) {
-        await progress.flush();
-        if (!this.owns(msg.jobId, run)) return;
-        if (run.cancelled) {
-          await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled while running' });
-        } else {
-          const error = toJobError(err);
-          log.info({ error }, 'handler failed');
-          await this.events.publish('job.failed', job, { attempt, error, durationMs: Date.now() - started });
-        }
+        outcome = await runner.run();
       } finally {
-        if (softTimer) clearTimeout(softTimer);
-        if (this.running.get(msg.jobId) === run) this.running.delete(msg.jobId);
-        resolveDone();
+        this.running.delete(msg.jobId);
+        finish();
+      }
+      if (outcome.kind === 'handed_back') return delivery.nack(true);
+      const durationMs = Date.now() - t0;
+      if (outcome.kind === 'succeeded') await this.events.publish('job.succeeded', job, { attempt, result: outcome.result, durationMs });
+      else if (outcome.kind === 'cancelled') await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled while running' });
+      else {
+        log.info({ error: outcome.error }, 'attempt failed');
+        await this.events.publish('job.failed', job, { attempt, error: outcome.error, durationMs });
       }
       this.completed++;
       delivery.ack();
     } catch (err) {
       // The outcome could not be published: hand the delivery back so it is not lost.
       log.error({ err }, 'outcome not published; requeueing');
-      this.running.delete(msg.jobId);
       delivery.nack(true);
     }
-  }
-
-  private owns(jobId: string, run: Running): boolean {
-    return this.running.get(jobId) === run;
   }
 
   private rememberCancelled(jobId: string): void {

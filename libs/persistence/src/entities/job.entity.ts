@@ -23,6 +23,7 @@ export class JobEntity {
   @Column('jsonb') labels!: Record<string, string>;
   @Column('text', { name: 'idempotency_key', nullable: true }) idempotencyKey!: string | null;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt!: Date | null;
+  @Column('text', { name: 'worker_id', nullable: true }) workerId!: string | null;
   /** Seq of the latest job_events row; the next event takes last_seq + 1. */
   @Column('int', { name: 'last_seq' }) lastSeq!: number;
   /** Bumped on every change (optimistic concurrency). */

@@ -1,6 +1,7 @@
 import { InitialSchema1763800000000 } from './1763800000000-initial-schema';
 import { AuditLog1763800001000 } from './1763800001000-audit-log';
 import { Pools1763800002000 } from './1763800002000-pools';
+import { Workers1763800003000 } from './1763800003000-workers';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
-export const MIGRATIONS = [InitialSchema1763800000000, AuditLog1763800001000, Pools1763800002000];
+export const MIGRATIONS = [InitialSchema1763800000000, AuditLog1763800001000, Pools1763800002000, Workers1763800003000];
