@@ -23,9 +23,9 @@ describe('scheduler conductor (distributed)', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await stack?.stop();
     await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}" CASCADE`);
     await pg?.end();
-    await stack?.stop();
   });
 
   const allDone = (ids: string[], timeoutMs = 60_000) =>

@@ -19,9 +19,9 @@ describe('distributed stack', () => {
   }, 180_000);
 
   afterAll(async () => {
+    await stack?.stop();
     await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}" CASCADE`);
     await pg?.end();
-    await stack?.stop();
   });
 
   it('runs one job end to end', async () => {

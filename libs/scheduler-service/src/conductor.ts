@@ -89,7 +89,7 @@ export class Conductor {
     let lastRenew = 0;
     while (this.running) {
       try {
-        if (Date.now() - lastRenew >= (this.options.leaseRenewMs ?? 3_000)) {
+        if (Date.now() - lastRenew >= (this.options.leaseRenewMs ?? 2_000)) {
           const leading = await this.lease.renew();
           if (leading !== this.leading) this.logger.info({ leading }, leading ? 'conductor took the lease' : 'conductor lost the lease');
           this.leading = leading;

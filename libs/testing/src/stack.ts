@@ -92,7 +92,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
-    startWorker: (name) => start(name ?? `worker-${workers++}`, 'worker', { WORKER_ID: `${name ?? `worker-${workers}`}-${id}` }),
+    startWorker: (name) => {
+      const workerName = name ?? `worker-${workers++}`;
+      return start(workerName, 'worker', { WORKER_ID: `${workerName}-${id}`, ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}) });
+    },
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));
       try {

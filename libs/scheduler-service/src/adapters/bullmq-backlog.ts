@@ -122,9 +122,11 @@ export class BullmqBacklog implements Backlog {
         connection: this.connection,
         prefix: this.keyPrefix,
         autorun: false,
-        // Entries are completed right after their dispatch commits; a crashed scheduler's taken
-        // entries come back through the stalled check after lockDuration.
-        lockDuration: 30_000,
+        // Entries are held only while their dispatch commits (milliseconds), so a short lock lets a
+        // crashed scheduler's taken entries come back within seconds through the stalled check.
+        lockDuration: 5_000,
+        stalledInterval: 5_000,
+        maxStalledCount: 1_000,
       });
       // Manual workers check for stalled entries only when asked to.
       void w.startStalledCheckTimer().catch(() => undefined);
