@@ -51,6 +51,7 @@ async function main() {
         outboxPollMs: config.OUTBOX_POLL_MS,
         recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
+        retentionSeconds: config.JOB_RETENTION_SECONDS,
         watchdog: {
           intervalMs: config.WATCHDOG_INTERVAL_MS,
           lostAfterMs: config.WORKER_LOST_AFTER_MS,

@@ -10,3 +10,4 @@ export { JobEventEntity } from './entities/job-event.entity';
 export { OutboxEntity } from './entities/outbox.entity';
 export * from './pool-store';
 export * from './worker-store';
+export * from './retention';

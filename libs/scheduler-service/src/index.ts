@@ -12,3 +12,4 @@ export * from './adapters/memory-backlog';
 export * from './adapters/bullmq-backlog';
 export * from './watchdog';
 export * from './heartbeat-consumer';
+export * from './retention-purger';

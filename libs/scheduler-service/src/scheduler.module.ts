@@ -8,6 +8,7 @@ import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
 import type { LeaderLease } from './leader';
 import { HeartbeatConsumer } from './heartbeat-consumer';
+import { RetentionPurger } from './retention-purger';
 import { SchedulerConsumer } from './scheduler-consumer';
 import { Watchdog, WatchdogOptions } from './watchdog';
 
@@ -21,6 +22,7 @@ export interface SchedulerModuleOptions {
   recoveryIntervalMs: number;
   defaultPoolCapacity: number;
   watchdog: WatchdogOptions;
+  retentionSeconds: number;
   /** Pools from config, created at start if unknown (run-time changes are kept). */
   pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[];
 }
@@ -34,6 +36,7 @@ export class Scheduler {
   readonly poolStore: PoolStore;
   readonly heartbeats: HeartbeatConsumer;
   readonly watchdog: Watchdog;
+  readonly retention: RetentionPurger;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
@@ -51,6 +54,7 @@ export class Scheduler {
     const workers = new WorkerStore(o.db);
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
     this.watchdog = new Watchdog(o.db, workers, applier, o.backlog, this.relay, () => this.conductor.isLeading(), () => this.conductor.nudge(), log.child({ context: 'Watchdog' }), o.watchdog);
+    this.retention = new RetentionPurger(o.db, () => this.conductor.isLeading(), log, o.retentionSeconds);
     this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
       if (entries.length > 0) await o.backlog.add(entries);
       if (released.size > 0) this.conductor.nudge();
@@ -65,9 +69,11 @@ export class Scheduler {
     this.conductor.start();
     this.reconciler.start();
     this.watchdog.start();
+    this.retention.start();
   }
 
   async stop(): Promise<void> {
+    this.retention.stop();
     this.watchdog.stop();
     this.reconciler.stop();
     await this.conductor.stop();
