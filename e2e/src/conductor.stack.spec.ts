@@ -138,6 +138,28 @@ describe('scheduler conductor (distributed)', () => {
     expect(await waitForState(api, nonRetryable.id, TERMINAL)).toMatchObject({ state: 'failed', attempt: 1 });
   });
 
+  it('fires an every-second schedule once per tick with two schedulers running', async () => {
+    await stack.startScheduler('scheduler-2');
+    const bad = await api.post('/v1/schedules', { cron: '61 * * * *', job: { type: 'debug.echo' } });
+    expect(bad.status).toBe(400);
+    const created = await api.post('/v1/schedules', { name: 'tick', everySeconds: 1, job: { type: 'debug.echo', pool: 'retry', payload: { tick: true } } });
+    expect(created.status).toBe(201);
+    expect(created.body.nextRuns).toHaveLength(5);
+    const t0 = Date.now();
+    const label = created.body.id as string;
+    const count = async () =>
+      (await pg.query(`SELECT count(*)::int AS n, count(DISTINCT idempotency_key)::int AS keys FROM jobs WHERE labels->>'jobplane.dev/schedule' = $1`, [label])).rows[0] as { n: number; keys: number };
+    await eventually(count, { until: (c) => c.n >= 5, timeoutMs: 15_000, what: '5 ticks' });
+    expect((await api.request('PATCH', `/v1/schedules/${label}`, { paused: true })).body).toMatchObject({ paused: true, nextRuns: [] });
+    const elapsedS = (Date.now() - t0) / 1000;
+    const { n, keys } = await count();
+    console.log(`schedule: ${n} jobs in ${elapsedS.toFixed(1)} s with two schedulers`);
+    expect(keys).toBe(n);
+    expect(Math.abs(n - elapsedS)).toBeLessThanOrEqual(1.5);
+    expect((await api.request('DELETE', `/v1/schedules/${label}`)).status).toBe(204);
+    expect((await api.get(`/v1/schedules/${label}`)).status).toBe(404);
+  });
+
   function backlogSize(pool: string): number {
     const redisPrefix = stackRedisPrefix();
     const out = execFileSync('redis-cli', ['ZCARD', `${redisPrefix}:backlog.${pool}:prioritized`]).toString().trim();

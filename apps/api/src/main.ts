@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
 import { ConfigError, loadConfig } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology, outboxPublisher } from '@jobplane/messaging';
-import { Database, JobRegistry, OutboxRelay, PoolStore } from '@jobplane/persistence';
+import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { createLogger, createMetricsRegistry, onShutdownSignal, pingRedis } from '@jobplane/telemetry';
 
 /** The api process (distributed mode): REST over Postgres, messages out through the outbox. */
@@ -29,6 +29,7 @@ async function main() {
         relay,
         tenant: config.DEFAULT_TENANT,
         pools: new PoolStore(db),
+        schedules: new ScheduleStore(db),
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
         metrics: createMetricsRegistry('api'),
         readiness: [

@@ -5,7 +5,7 @@ import { ApiModule, createHttpApp } from '@jobplane/api-service';
 import { AuditModule } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, parsePools, parsePoolSpecs } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology, outboxPublisher } from '@jobplane/messaging';
-import { Database, JobRegistry, OutboxRelay, PoolStore } from '@jobplane/persistence';
+import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { MemoryBacklog, SchedulerModule, SoleLeader } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
 import { WorkerModule } from '@jobplane/worker-service';
@@ -35,6 +35,7 @@ async function main() {
         relay,
         tenant: config.DEFAULT_TENANT,
         pools: new PoolStore(db),
+        schedules: new ScheduleStore(db),
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
         metrics: createMetricsRegistry('embedded'),
         readiness: [

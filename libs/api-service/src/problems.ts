@@ -1,5 +1,5 @@
 import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
-import { InvalidCursorError, JobNotFoundError, JobStateError } from '@jobplane/persistence';
+import { InvalidCursorError, JobNotFoundError, JobStateError, ScheduleNotFoundError } from '@jobplane/persistence';
 import { z } from 'zod';
 
 /** Largest accepted request body. */
@@ -61,6 +61,7 @@ export function toProblem(err: unknown, instance?: string): ProblemDetails {
 function classify(err: unknown): { status: number; code: ErrorCode; title: string; detail?: string; errors?: { path: string; message: string }[] } {
   if (err instanceof ApiProblem) return { status: err.status, code: err.code, title: err.title, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) };
   if (err instanceof JobNotFoundError) return { status: 404, code: ERROR_CODES.notFound, title: 'Job not found', detail: err.message };
+  if (err instanceof ScheduleNotFoundError) return { status: 404, code: ERROR_CODES.notFound, title: 'Schedule not found', detail: err.message };
   if (err instanceof JobStateError) return { status: 409, code: ERROR_CODES.invalidState, title: 'Job is in the wrong state', detail: err.message };
   if (err instanceof InvalidCursorError) return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
   const fastifyCode = (err as { code?: string } | null)?.code;

@@ -7,3 +7,4 @@ export * from './messages';
 export * from './dto';
 export * from './pools';
 export * from './worker-messages';
+export * from './schedules';

@@ -11,3 +11,4 @@ export { OutboxEntity } from './entities/outbox.entity';
 export * from './pool-store';
 export * from './worker-store';
 export * from './retention';
+export * from './schedule-store';

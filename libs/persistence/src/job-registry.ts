@@ -40,7 +40,12 @@ export class JobStateError extends Error {
 
 /** Turns a message into an outbox row for the events exchange. */
 export function eventOutboxRow(message: { id: string; type: string }): OutboxMessage {
-  return { exchange: EVENTS_EXCHANGE, routingKey: message.type, messageId: message.id, body: JSON.stringify(message) };
+  return {
+    exchange: EVENTS_EXCHANGE,
+    routingKey: message.type,
+    messageId: message.id,
+    body: JSON.stringify(message),
+  };
 }
 
 /**
@@ -53,45 +58,7 @@ export class JobRegistry {
 
   async submit(jobs: NewJob[]): Promise<SubmitResult[]> {
     if (jobs.length === 0) return [];
-    return this.db.transaction(async (tx) => {
-      const now = new Date().toISOString();
-      const rows = jobs.map((j) => ({
-        id: uuidv7(),
-        tenant: j.tenant,
-        type: j.type,
-        pool: j.pool,
-        priority: j.priority,
-        payload: j.payload ?? {},
-        max_attempts: j.maxAttempts,
-        run_at: j.runAt ?? null,
-        backoff: j.backoff ?? null,
-        timeouts: j.timeouts ?? null,
-        labels: j.labels ?? {},
-        idempotency_key: j.idempotencyKey ?? null,
-      }));
-      const inserted = await tx.query<Record<string, unknown>>(
-        `INSERT INTO jobs (id, tenant, type, pool, state, priority, payload, attempt, max_attempts, run_at,
-                           backoff, timeouts, labels, idempotency_key, last_seq, version, created_at, updated_at)
-         SELECT id, tenant, type, pool, 'queued', priority, payload, 0, max_attempts, run_at,
-                backoff, timeouts, labels, idempotency_key, 1, 1, $2::timestamptz, $2::timestamptz
-         FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant text, type text, pool text, priority smallint,
-              payload jsonb, max_attempts int, run_at timestamptz, backoff jsonb, timeouts jsonb, labels jsonb,
-              idempotency_key text)
-         ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-         RETURNING *`,
-        [JSON.stringify(rows), now],
-      );
-      const created = new Map(inserted.map((r) => [r.id as string, jobFromRow(r)]));
-      const existing = await this.existingByKey(tx, jobs, rows, created);
-
-      const newJobs = [...created.values()];
-      await insertSubmittedEvents(tx, newJobs);
-      return rows.map((row, i) => {
-        const job = created.get(row.id);
-        if (job) return { job, created: true };
-        return { job: existing.get(`${jobs[i]!.tenant}\u0000${jobs[i]!.idempotencyKey}`)!, created: false };
-      });
-    });
+    return this.db.transaction((tx) => submitJobs(tx, jobs));
   }
 
   async get(tenant: string, id: string): Promise<JobRecord> {
@@ -137,7 +104,10 @@ export class JobRegistry {
    */
   async requestCancel(tenant: string, id: string, reason?: string): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [id, tenant]);
+      const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
+        id,
+        tenant,
+      ]);
       if (!row) throw new JobNotFoundError(id);
       const job = jobFromRow(row);
       if (isTerminal(job.state)) throw new JobStateError(id, job.state, 'cancel');
@@ -147,33 +117,78 @@ export class JobRegistry {
          WHERE id = $1 RETURNING *`,
         [id],
       );
-      const message = createMessage('job.cancel_requested', { jobId: id, tenant, data: reason ? { reason } : {} });
+      const message = createMessage('job.cancel_requested', {
+        jobId: id,
+        tenant,
+        data: reason ? { reason } : {},
+      });
       await enqueueOutbox(tx, [eventOutboxRow(message)]);
       return jobFromRow(updated!);
     });
   }
-
-  private async existingByKey(
-    tx: Tx,
-    jobs: NewJob[],
-    rows: { id: string }[],
-    created: Map<string, JobRecord>,
-  ): Promise<Map<string, JobRecord>> {
-    const missing = jobs.filter((_, i) => !created.has(rows[i]!.id));
-    const found = new Map<string, JobRecord>();
-    if (missing.length === 0) return found;
-    const existing = await tx.query(
-      `SELECT * FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-      [missing.map((j) => j.tenant), missing.map((j) => j.idempotencyKey)],
-    );
-    for (const r of existing) {
-      const job = jobFromRow(r);
-      found.set(`${job.tenant}\u0000${job.idempotencyKey}`, job);
-    }
-    return found;
-  }
 }
 
+/** Creates jobs inside the caller's transaction: rows, their first event, their outbox messages. */
+export async function submitJobs(tx: Tx, jobs: NewJob[]): Promise<SubmitResult[]> {
+  if (jobs.length === 0) return [];
+  const now = new Date().toISOString();
+  const rows = jobs.map((j) => ({
+    id: uuidv7(),
+    tenant: j.tenant,
+    type: j.type,
+    pool: j.pool,
+    priority: j.priority,
+    payload: j.payload ?? {},
+    max_attempts: j.maxAttempts,
+    run_at: j.runAt ?? null,
+    backoff: j.backoff ?? null,
+    timeouts: j.timeouts ?? null,
+    labels: j.labels ?? {},
+    idempotency_key: j.idempotencyKey ?? null,
+  }));
+  const inserted = await tx.query<Record<string, unknown>>(
+    `INSERT INTO jobs (id, tenant, type, pool, state, priority, payload, attempt, max_attempts, run_at,
+                         backoff, timeouts, labels, idempotency_key, last_seq, version, created_at, updated_at)
+       SELECT id, tenant, type, pool, 'queued', priority, payload, 0, max_attempts, run_at,
+              backoff, timeouts, labels, idempotency_key, 1, 1, $2::timestamptz, $2::timestamptz
+       FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant text, type text, pool text, priority smallint,
+            payload jsonb, max_attempts int, run_at timestamptz, backoff jsonb, timeouts jsonb, labels jsonb,
+            idempotency_key text)
+       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+       RETURNING *`,
+    [JSON.stringify(rows), now],
+  );
+  const created = new Map(inserted.map((r) => [r.id as string, jobFromRow(r)]));
+  const existing = await existingByKey(tx, jobs, rows, created);
+
+  const newJobs = [...created.values()];
+  await insertSubmittedEvents(tx, newJobs);
+  return rows.map((row, i) => {
+    const job = created.get(row.id);
+    if (job) return { job, created: true };
+    return { job: existing.get(`${jobs[i]!.tenant}\u0000${jobs[i]!.idempotencyKey}`)!, created: false };
+  });
+}
+
+async function existingByKey(
+  tx: Tx,
+  jobs: NewJob[],
+  rows: { id: string }[],
+  created: Map<string, JobRecord>,
+): Promise<Map<string, JobRecord>> {
+  const missing = jobs.filter((_, i) => !created.has(rows[i]!.id));
+  const found = new Map<string, JobRecord>();
+  if (missing.length === 0) return found;
+  const existing = await tx.query(
+    `SELECT * FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
+    [missing.map((j) => j.tenant), missing.map((j) => j.idempotencyKey)],
+  );
+  for (const r of existing) {
+    const job = jobFromRow(r);
+    found.set(`${job.tenant}\u0000${job.idempotencyKey}`, job);
+  }
+  return found;
+}
 /** seq 1 of every new job, and its `job.submitted` message for the scheduler. */
 async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[]): Promise<void> {
   if (jobs.length === 0) return;

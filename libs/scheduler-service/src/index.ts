@@ -13,3 +13,4 @@ export * from './adapters/bullmq-backlog';
 export * from './watchdog';
 export * from './heartbeat-consumer';
 export * from './retention-purger';
+export * from './schedule-runner';

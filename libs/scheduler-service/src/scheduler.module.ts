@@ -9,6 +9,7 @@ import { EventApplier } from './event-applier';
 import type { LeaderLease } from './leader';
 import { HeartbeatConsumer } from './heartbeat-consumer';
 import { RetentionPurger } from './retention-purger';
+import { ScheduleRunner } from './schedule-runner';
 import { SchedulerConsumer } from './scheduler-consumer';
 import { Watchdog, WatchdogOptions } from './watchdog';
 
@@ -37,6 +38,7 @@ export class Scheduler {
   readonly heartbeats: HeartbeatConsumer;
   readonly watchdog: Watchdog;
   readonly retention: RetentionPurger;
+  readonly schedules: ScheduleRunner;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
@@ -54,6 +56,7 @@ export class Scheduler {
     const workers = new WorkerStore(o.db);
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
     this.watchdog = new Watchdog(o.db, workers, applier, o.backlog, this.relay, () => this.conductor.isLeading(), () => this.conductor.nudge(), log.child({ context: 'Watchdog' }), o.watchdog);
+    this.schedules = new ScheduleRunner(o.db, this.relay, () => this.conductor.isLeading(), log);
     this.retention = new RetentionPurger(o.db, () => this.conductor.isLeading(), log, o.retentionSeconds);
     this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
       if (entries.length > 0) await o.backlog.add(entries);
@@ -70,9 +73,11 @@ export class Scheduler {
     this.reconciler.start();
     this.watchdog.start();
     this.retention.start();
+    this.schedules.start();
   }
 
   async stop(): Promise<void> {
+    this.schedules.stop();
     this.retention.stop();
     this.watchdog.stop();
     this.reconciler.stop();
