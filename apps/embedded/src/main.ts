@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
 import { AuditModule } from '@jobplane/audit-service';
-import { ConfigError, loadConfig, parsePools, parsePoolSpecs } from '@jobplane/config';
+import { ConfigError, loadConfig, parsePools, parsePoolSpecs, parseTenantWeights } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { MemoryBacklog, SchedulerModule, SoleLeader } from '@jobplane/scheduler-service';
@@ -53,6 +53,7 @@ async function main() {
         recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
         retentionSeconds: config.JOB_RETENTION_SECONDS,
+        tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
         watchdog: {
           intervalMs: config.WATCHDOG_INTERVAL_MS,
           lostAfterMs: config.WORKER_LOST_AFTER_MS,

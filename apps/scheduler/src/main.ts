@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, parsePoolSpecs } from '@jobplane/config';
+import { ConfigError, loadConfig, parsePoolSpecs, parseTenantWeights } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
 import { BullmqBacklog, RedisLeaderLease, SchedulerModule } from '@jobplane/scheduler-service';
@@ -31,6 +31,7 @@ async function main() {
         recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
         defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
         retentionSeconds: config.JOB_RETENTION_SECONDS,
+        tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
         watchdog: {
           intervalMs: config.WATCHDOG_INTERVAL_MS,
           lostAfterMs: config.WORKER_LOST_AFTER_MS,

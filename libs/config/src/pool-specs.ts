@@ -32,3 +32,13 @@ export function parsePoolSpecs(spec: string, defaultCapacity: number): PoolSpec[
   }
   return pools;
 }
+
+/** Parses TENANT_WEIGHTS (`acme:3,beta:1`). */
+export function parseTenantWeights(spec: string): Record<string, number> {
+  const weights: Record<string, number> = {};
+  for (const part of spec.split(',').filter(Boolean)) {
+    const i = part.lastIndexOf(':');
+    weights[part.slice(0, i)] = Number(part.slice(i + 1));
+  }
+  return weights;
+}

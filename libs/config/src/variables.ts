@@ -62,6 +62,14 @@ export const VARIABLES = {
     description: 'Pools with their capacity and rate limit, seeded at scheduler start (changes made through `PATCH /v1/pools/{pool}` are kept), e.g. `metal:capacity=2,cloud:capacity=5,rate=60/min`.',
     services: ['scheduler', 'embedded'],
   },
+  TENANT_WEIGHTS: {
+    schema: z
+      .string()
+      .regex(/^$|^[^:,]+:[1-9][0-9]*(,[^:,]+:[1-9][0-9]*)*$/, 'format: tenant:weight[,tenant:weight...]')
+      .default(''),
+    description: 'Fair share between tenants within a pool: dispatches per round-robin turn, e.g. `acme:3,beta:1` (others get 1).',
+    services: ['scheduler', 'embedded'],
+  },
   DEFAULT_POOL_CAPACITY: { schema: z.coerce.number().int().min(0).default(100), description: 'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).', services: ['api', 'scheduler', 'embedded'] },
   WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
   WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },

@@ -100,6 +100,16 @@ export class PoolStore {
     return new Map(rows.map((r) => [r.pool, { depth: Number(r.n), oldestAgeMs: Math.max(0, Date.now() - new Date(r.oldest).getTime()) }]));
   }
 
+  /** Tenants with undispatched jobs, per pool (the conductor's lanes). */
+  async lanes(): Promise<Map<string, string[]>> {
+    const rows = await this.db.query<{ pool: string; tenant: string }>(
+      `SELECT DISTINCT pool, tenant FROM jobs WHERE state = 'queued' AND (attempt = 0 OR run_at IS NOT NULL)`,
+    );
+    const lanes = new Map<string, string[]>();
+    for (const r of rows) lanes.set(r.pool, [...(lanes.get(r.pool) ?? []), r.tenant]);
+    return lanes;
+  }
+
   /** How many undispatched jobs of the pool run before this one (priority, then age). */
   async position(job: { id: string; pool: string; priority: number }): Promise<number> {
     const [row] = await this.db.query<{ n: string }>(

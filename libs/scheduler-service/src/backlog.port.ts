@@ -1,6 +1,8 @@
 /** One attempt of a job waiting for dispatch. */
 export interface BacklogEntry {
   jobId: string;
+  /** Entries are kept per (pool, tenant) lane so the conductor can serve tenants fairly. */
+  tenant: string;
   /** The attempt the job is queued at (dispatch moves it to attempt + 1). */
   attempt: number;
   pool: string;
@@ -26,11 +28,19 @@ export interface TakenEntry {
 export interface Backlog {
   /** Adds entries; an entry whose (jobId, attempt) is already held is ignored. */
   add(entries: BacklogEntry[]): Promise<void>;
-  /** The next due entry of the pool, waiting up to `maxWaitMs` for one; null if none came. */
-  take(pool: string, maxWaitMs: number): Promise<TakenEntry | null>;
+  /** The next due entry of a lane, or null when it has none due now. */
+  take(lane: Lane): Promise<TakenEntry | null>;
+  /** Resolves when an entry may have been added to the pool (by this process), or after maxWaitMs. */
+  waitForWork(pool: string, maxWaitMs: number): Promise<void>;
   /** Which of these (jobId, attempt) the backlog holds. */
-  holds(entries: { jobId: string; attempt: number; pool: string }[]): Promise<boolean[]>;
+  holds(entries: { jobId: string; attempt: number; pool: string; tenant: string }[]): Promise<boolean[]>;
   close(): Promise<void>;
+}
+
+/** One tenant's entries within one pool. */
+export interface Lane {
+  pool: string;
+  tenant: string;
 }
 
 /** Maps jobplane priority (0-20, higher first) to BullMQ's (1 = highest). */

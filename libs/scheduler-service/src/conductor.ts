@@ -7,6 +7,8 @@ import { RateGate } from './rate-gate';
 
 export interface ConductorOptions {
   defaultCapacity: number;
+  /** Dispatches a tenant gets per round-robin turn within a pool (default 1). */
+  tenantWeights?: Record<string, number>;
   /** How often pool settings, the pool list and in-flight counts are re-read from Postgres. */
   refreshMs?: number;
   leaseRenewMs?: number;
@@ -17,6 +19,9 @@ interface PoolState {
   inFlight: number;
   /** Dispatches committed by this loop so far (to keep counts conservative across a refresh). */
   dispatches: number;
+  /** Tenants with backlog, served round-robin; `turn` is whose turn comes next. */
+  tenants: string[];
+  turn: number;
   gate: RateGate;
   loop: Promise<void> | null;
   wake: (() => void) | null;
@@ -80,6 +85,14 @@ export class Conductor {
     this.wakeSupervisor?.();
   }
 
+  /** Entries were added: make their tenants' lanes known at once (the refresh would find them too). */
+  noteLanes(lanes: { pool: string; tenant: string }[]): void {
+    for (const { pool, tenant } of lanes) {
+      const p = this.pools.get(pool);
+      if (p && !p.tenants.includes(tenant)) p.tenants.push(tenant);
+    }
+  }
+
   isLeading(): boolean {
     return this.leading;
   }
@@ -106,19 +119,29 @@ export class Conductor {
   private async refresh(): Promise<void> {
     // Dispatches that commit while the counts are read may be counted twice: never fewer.
     const before = new Map([...this.pools].map(([name, p]) => [name, p.dispatches]));
-    const [settings, inFlight, backlog] = await Promise.all([this.poolStore.list(), this.poolStore.inFlight(), this.poolStore.backlog()]);
-    const names = new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...backlog.keys()]);
+    const [settings, inFlight, lanes] = await Promise.all([this.poolStore.list(), this.poolStore.inFlight(), this.poolStore.lanes()]);
+    const names = new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...lanes.keys()]);
     for (const name of names) {
       const s = settings.find((x) => x.name === name) ?? defaultSettings(name, this.options.defaultCapacity);
       let state = this.pools.get(name);
-      if (!state) this.pools.set(name, (state = { settings: s, inFlight: 0, dispatches: 0, gate: new RateGate(), loop: null, wake: null }));
+      if (!state) {
+        state = { settings: s, inFlight: 0, dispatches: 0, tenants: [], turn: 0, gate: new RateGate(), loop: null, wake: null };
+        this.pools.set(name, state);
+      }
       state.settings = s;
+      // Keep the rotation order stable; add newcomers at the end, drop tenants with nothing queued.
+      const queued = new Set(lanes.get(name) ?? []);
+      state.tenants = [...state.tenants.filter((t) => queued.has(t)), ...[...queued].filter((t) => !state.tenants.includes(t))];
       state.inFlight = (inFlight.get(name) ?? 0) + state.dispatches - (before.get(name) ?? state.dispatches);
       state.wake?.();
       if (!state.loop) state.loop = this.runPool(name, state).finally(() => (state.loop = null));
     }
   }
 
+  /**
+   * Serves the pool's tenants round-robin, each up to its weight per turn, so one tenant's deep
+   * backlog never starves another's; within a tenant, priority then FIFO (the backlog's order).
+   */
   private async runPool(name: string, p: PoolState): Promise<void> {
     while (this.running && this.leading) {
       try {
@@ -127,15 +150,27 @@ export class Conductor {
           await this.idle(p, blockedFor);
           continue;
         }
-        const entry = await this.backlog.take(name, 200);
-        if (!entry) continue;
-        // Settings may have changed while waiting for work (a pause, a lower capacity).
-        if (this.heldBackForMs(p) > 0) {
-          await entry.release();
-          continue;
-        }
+        if (!(await this.serveOneTurn(name, p))) await this.backlog.waitForWork(name, 200);
+      } catch (err) {
+        this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
+        await sleep(500);
+      }
+    }
+  }
+
+  /** One pass over the tenants; true if anything was dispatched. */
+  private async serveOneTurn(pool: string, p: PoolState): Promise<boolean> {
+    let any = false;
+    const tenants = p.tenants.length;
+    for (let i = 0; i < tenants && this.running && this.leading; i++) {
+      const tenant = p.tenants[(p.turn + i) % tenants]!;
+      const weight = this.options.tenantWeights?.[tenant] ?? 1;
+      for (let k = 0; k < weight; k++) {
+        if (this.heldBackForMs(p) > 0) return any;
         const rateWait = p.gate.waitMs(p.settings.rate);
         if (rateWait > 0) await sleep(rateWait);
+        const entry = await this.backlog.take({ pool, tenant });
+        if (!entry) break;
         const dispatched = await this.dispatch(entry.jobId, entry.attempt).catch(async (err) => {
           await entry.release();
           throw err;
@@ -146,12 +181,12 @@ export class Conductor {
           p.dispatches++;
           p.gate.take(p.settings.rate);
           this.dispatched++;
+          any = true;
         }
-      } catch (err) {
-        this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
-        await sleep(500);
       }
     }
+    p.turn = tenants > 0 ? (p.turn + 1) % tenants : 0;
+    return any;
   }
 
   /** 0 when a dispatch may happen now; else how long to wait before looking again. */

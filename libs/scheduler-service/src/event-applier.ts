@@ -26,7 +26,7 @@ export interface Applied {
 
 /** A retry pending for a job with `runAt`, as a backlog entry. */
 export function backlogEntryOf(job: JobRecord): BacklogEntry {
-  return { jobId: job.id, attempt: job.attempt, pool: job.pool, priority: job.priority, notBefore: job.runAt };
+  return { jobId: job.id, tenant: job.tenant, attempt: job.attempt, pool: job.pool, priority: job.priority, notBefore: job.runAt };
 }
 
 /** Default retry-after when a RateLimited error names none. */

@@ -24,6 +24,8 @@ export interface SchedulerModuleOptions {
   defaultPoolCapacity: number;
   watchdog: WatchdogOptions;
   retentionSeconds: number;
+  /** Dispatches per round-robin turn, by tenant (default 1). */
+  tenantWeights?: Record<string, number>;
   /** Pools from config, created at start if unknown (run-time changes are kept). */
   pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[];
 }
@@ -51,6 +53,7 @@ export class Scheduler {
     });
     this.conductor = new Conductor(o.db, this.poolStore, o.backlog, this.relay, applier, o.lease, log.child({ context: 'Conductor' }), {
       defaultCapacity: o.defaultPoolCapacity,
+      tenantWeights: o.tenantWeights,
     });
     this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs);
     const workers = new WorkerStore(o.db);
@@ -59,7 +62,10 @@ export class Scheduler {
     this.schedules = new ScheduleRunner(o.db, this.relay, () => this.conductor.isLeading(), log);
     this.retention = new RetentionPurger(o.db, () => this.conductor.isLeading(), log, o.retentionSeconds);
     this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
-      if (entries.length > 0) await o.backlog.add(entries);
+      if (entries.length > 0) {
+        await o.backlog.add(entries);
+        this.conductor.noteLanes(entries);
+      }
       if (released.size > 0) this.conductor.nudge();
     });
   }

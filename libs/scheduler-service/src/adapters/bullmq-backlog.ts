@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis, { Redis } from 'ioredis';
-import { Backlog, BacklogEntry, bullPriority, entryKey, TakenEntry } from '../backlog.port';
+import { Backlog, BacklogEntry, bullPriority, entryKey, Lane, TakenEntry } from '../backlog.port';
 
 const PREFIX = 'jobplane';
 /** How often an idle pool looks for work added by another process (or come due). */
@@ -32,12 +32,15 @@ export class BullmqBacklog implements Backlog {
   }
 
   private async addBulk(entries: BacklogEntry[]): Promise<void> {
-    const byPool = new Map<string, BacklogEntry[]>();
-    for (const e of entries) byPool.set(e.pool, [...(byPool.get(e.pool) ?? []), e]);
+    const byLane = new Map<string, BacklogEntry[]>();
+    for (const e of entries) {
+      const name = queueName(e);
+      byLane.set(name, [...(byLane.get(name) ?? []), e]);
+    }
     const now = Date.now();
     await Promise.all(
-      [...byPool].map(([pool, list]) =>
-        this.queue(pool).addBulk(
+      [...byLane].map(([name, list]) =>
+        this.queue(name).addBulk(
           list.map((e) => ({
             name: 'dispatch',
             data: { jobId: e.jobId, attempt: e.attempt },
@@ -54,19 +57,8 @@ export class BullmqBacklog implements Backlog {
     );
   }
 
-  /**
-   * Manual `getNextJob` does not block here when the queue is empty, so an idle pool polls every
-   * POLL_MS; an add from this process wakes it at once.
-   */
-  async take(pool: string, maxWaitMs: number): Promise<TakenEntry | null> {
-    const worker = this.worker(pool);
-    const deadline = Date.now() + maxWaitMs;
-    let job: Job | undefined;
-    for (;;) {
-      job = await worker.getNextJob(this.token, { block: false });
-      if (job || Date.now() >= deadline) break;
-      await this.idle(pool, Math.min(POLL_MS, deadline - Date.now()));
-    }
+  async take(lane: Lane): Promise<TakenEntry | null> {
+    const job: Job | undefined = await this.worker(queueName(lane)).getNextJob(this.token, { block: false });
     if (!job) return null;
     const { jobId, attempt } = job.data as { jobId: string; attempt: number };
     return {
@@ -77,10 +69,10 @@ export class BullmqBacklog implements Backlog {
     };
   }
 
-  async holds(entries: { jobId: string; attempt: number; pool: string }[]): Promise<boolean[]> {
+  async holds(entries: { jobId: string; attempt: number; pool: string; tenant: string }[]): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const pipeline = this.connection.pipeline();
-    for (const e of entries) pipeline.exists(`${this.keyPrefix}:${queueName(e.pool)}:${entryKey(e)}`);
+    for (const e of entries) pipeline.exists(`${this.keyPrefix}:${queueName(e)}:${entryKey(e)}`);
     const results = (await pipeline.exec()) ?? [];
     return results.map(([, n]) => n === 1);
   }
@@ -95,10 +87,18 @@ export class BullmqBacklog implements Backlog {
     this.connection.disconnect();
   }
 
-  private queue(pool: string): Queue {
-    let q = this.queues.get(pool);
-    if (!q) this.queues.set(pool, (q = new Queue(queueName(pool), { connection: this.connection, prefix: this.keyPrefix })));
+  private queue(name: string): Queue {
+    let q = this.queues.get(name);
+    if (!q) this.queues.set(name, (q = new Queue(name, { connection: this.connection, prefix: this.keyPrefix })));
     return q;
+  }
+
+  /**
+   * Manual `getNextJob` does not block, so an idle pool looks again every POLL_MS (work added or
+   * come due elsewhere); an add from this process wakes it at once.
+   */
+  waitForWork(pool: string, maxWaitMs: number): Promise<void> {
+    return this.idle(pool, Math.min(POLL_MS, maxWaitMs));
   }
 
   private idle(pool: string, ms: number): Promise<void> {
@@ -115,10 +115,10 @@ export class BullmqBacklog implements Backlog {
     });
   }
 
-  private worker(pool: string): Worker {
-    let w = this.workers.get(pool);
+  private worker(name: string): Worker {
+    let w = this.workers.get(name);
     if (!w) {
-      w = new Worker(queueName(pool), null, {
+      w = new Worker(name, null, {
         connection: this.connection,
         prefix: this.keyPrefix,
         autorun: false,
@@ -130,12 +130,13 @@ export class BullmqBacklog implements Backlog {
       });
       // Manual workers check for stalled entries only when asked to.
       void w.startStalledCheckTimer().catch(() => undefined);
-      this.workers.set(pool, w);
+      this.workers.set(name, w);
     }
     return w;
   }
 }
 
-export function queueName(pool: string): string {
-  return `backlog.${pool}`;
+/** `backlog.<pool>.<tenant>`; the tenant is base64url-encoded (BullMQ names may not hold ':'). */
+export function queueName(lane: Lane): string {
+  return `backlog.${lane.pool}.${Buffer.from(lane.tenant).toString('base64url')}`;
 }

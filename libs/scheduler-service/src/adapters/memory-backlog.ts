@@ -1,4 +1,4 @@
-import { Backlog, BacklogEntry, entryKey, TakenEntry } from '../backlog.port';
+import { Backlog, BacklogEntry, entryKey, Lane, TakenEntry } from '../backlog.port';
 
 interface Held extends BacklogEntry {
   seq: number;
@@ -21,18 +21,12 @@ export class MemoryBacklog implements Backlog {
     }
   }
 
-  async take(poolName: string, maxWaitMs: number): Promise<TakenEntry | null> {
-    const first = this.takeDue(poolName);
-    if (first || maxWaitMs <= 0) return first;
-    await this.waitForWork(poolName, maxWaitMs);
-    return this.takeDue(poolName);
-  }
-
-  private takeDue(poolName: string): TakenEntry | null {
+  async take(lane: Lane): Promise<TakenEntry | null> {
+    const poolName = lane.pool;
     const now = Date.now();
     let best: Held | null = null;
     for (const h of this.pool(poolName).values()) {
-      if (h.taken || (h.notBefore && h.notBefore.getTime() > now)) continue;
+      if (h.taken || h.tenant !== lane.tenant || (h.notBefore && h.notBefore.getTime() > now)) continue;
       if (!best || h.priority > best.priority || (h.priority === best.priority && h.seq < best.seq)) best = h;
     }
     if (!best) return null;
@@ -53,7 +47,7 @@ export class MemoryBacklog implements Backlog {
     return entries.map((e) => this.pool(e.pool).has(entryKey(e)));
   }
 
-  private waitForWork(pool: string, maxWaitMs: number): Promise<void> {
+  waitForWork(pool: string, maxWaitMs: number): Promise<void> {
     return new Promise((resolve) => {
       const set = this.waiters.get(pool) ?? new Set();
       this.waiters.set(pool, set);
