@@ -14,8 +14,8 @@ describe('scheduler conductor (distributed)', () => {
   beforeAll(async () => {
     stack = await startStack({
       workers: 1,
-      workerPools: 'fair:4,prio:1,cap1:1,cap2:4,rated:20,limited:4,retry:4',
-      env: { POOLS: 'fair:capacity=0,prio:capacity=0,cap1:capacity=1,cap2:capacity=2,rated:capacity=50,rate=10/s,limited:capacity=4,retry:capacity=4' },
+      workerPools: 'keys:8,fair:4,prio:1,cap1:1,cap2:4,rated:20,limited:4,retry:4',
+      env: { POOLS: 'keys:capacity=10,fair:capacity=0,prio:capacity=0,cap1:capacity=1,cap2:capacity=2,rated:capacity=50,rate=10/s,limited:capacity=4,retry:capacity=4' },
     });
     api = new ApiClient(stack.apiUrl);
     pg = new Client({ connectionString: stack.databaseUrl });
@@ -90,6 +90,43 @@ describe('scheduler conductor (distributed)', () => {
     } finally {
       await db.close();
     }
+  });
+
+  it('runs at most the limit of a concurrency key at once, and rate limits a key', async () => {
+    const c1 = { key: 'customer-1', limit: 2 };
+    const ids = [
+      ...(await Promise.all(Array.from({ length: 10 }, () => submit(api, { type: 'sleep', pool: 'keys', payload: { seconds: 0.3 }, concurrency: c1 })))),
+      ...(await Promise.all(Array.from({ length: 4 }, () => submit(api, { type: 'sleep', pool: 'keys', payload: { seconds: 0.3 }, concurrency: { key: 'customer-2', limit: 2 } })))),
+    ].map((j) => j.id);
+    const waiting = await eventually(async () => (await api.get<JobView>(`/v1/jobs/${ids[9]}`)).body, {
+      until: (j) => j.waitReason === 'concurrency_key_full' || TERMINAL.includes(j.state),
+      what: 'a job waiting for its key',
+    });
+    expect(waiting.waitReason).toBe('concurrency_key_full');
+    let maxKey1 = 0;
+    let maxKey2 = 0;
+    await eventually(
+      async () => {
+        const r = await pg.query(
+          `SELECT count(*) FILTER (WHERE state = 'running' AND concurrency_key = 'customer-1')::int AS k1,
+                  count(*) FILTER (WHERE state = 'running' AND concurrency_key = 'customer-2')::int AS k2,
+                  count(*) FILTER (WHERE finished_at IS NOT NULL)::int AS done
+           FROM jobs WHERE id = ANY($1)`,
+          [ids],
+        );
+        maxKey1 = Math.max(maxKey1, r.rows[0].k1);
+        maxKey2 = Math.max(maxKey2, r.rows[0].k2);
+        return r.rows[0].done;
+      },
+      { until: (n) => n === ids.length, timeoutMs: 60_000, intervalMs: 10, what: 'keyed jobs done' },
+    );
+    console.log(`concurrency keys (limit 2): max running customer-1 ${maxKey1}, customer-2 ${maxKey2}`);
+    expect(maxKey1).toBe(2);
+    expect(maxKey2).toBeLessThanOrEqual(2);
+    const rated = (await Promise.all(Array.from({ length: 5 }, () => submit(api, { type: 'debug.echo', pool: 'keys', concurrency: { key: 'rk', limit: 10, rate: { max: 5, perMs: 1_000 } } })))).map((j) => j.id);
+    await allDone(rated);
+    const span = await pg.query(`SELECT extract(epoch from max(occurred_at) - min(occurred_at)) * 1000 AS ms FROM job_events WHERE job_id = ANY($1) AND type = 'dispatched'`, [rated]);
+    expect(Number(span.rows[0].ms)).toBeGreaterThanOrEqual(750);
   });
 
   it('never runs more than the capacity of a pool at once', async () => {

@@ -16,6 +16,7 @@ export function waitReasonOf(
   if (job.runAt && job.runAt > now) {
     return { waitReason: job.attempt > 0 ? 'retry_backoff' : 'delayed_until', waitingUntil: job.runAt.toISOString() };
   }
+  if (job.parked) return { waitReason: 'concurrency_key_full' };
   if (job.attempt > 0 && !job.runAt) return { waitReason: 'awaiting_worker' };
   if (pool?.paused) return { waitReason: 'pool_paused' };
   if (pool?.pausedUntil && pool.pausedUntil > now) return { waitReason: 'rate_limited', waitingUntil: pool.pausedUntil.toISOString() };

@@ -4,6 +4,7 @@ import { JOB_STATES } from './job-state';
 import { WAIT_REASONS } from './pools';
 import {
   backoffSchema,
+  concurrencySchema,
   DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PRIORITY,
   jobTypeSchema,
@@ -28,6 +29,7 @@ export const submitJobRequestSchema = z.strictObject({
   timeouts: timeoutsSchema.optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),
   labels: labelsSchema.optional().default({}),
+  concurrency: concurrencySchema.optional(),
 });
 export type SubmitJobRequest = z.input<typeof submitJobRequestSchema>;
 export type SubmitJob = z.output<typeof submitJobRequestSchema>;
@@ -48,6 +50,7 @@ export const jobViewSchema = z.object({
   maxAttempts: z.number().int(),
   runAt: z.string().nullable(),
   labels: z.record(z.string(), z.string()),
+  concurrency: concurrencySchema.nullable().optional(),
   progress: progressSchema.nullable(),
   cancelRequested: z.boolean(),
   createdAt: z.string(),

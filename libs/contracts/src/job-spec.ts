@@ -45,3 +45,11 @@ export type Progress = z.infer<typeof progressSchema>;
 
 /** Any JSON value (payloads and results). */
 export const jsonValueSchema: z.ZodType<unknown> = z.json();
+
+/** At most `limit` jobs with the same key (within a tenant) dispatched at once, optionally rate limited. */
+export const concurrencySchema = z.strictObject({
+  key: z.string().min(1).max(200),
+  limit: z.number().int().min(1).max(10_000).default(1),
+  rate: z.strictObject({ max: z.number().int().min(1).max(1_000_000), perMs: z.number().int().min(1).max(86_400_000) }).optional(),
+});
+export type Concurrency = z.output<typeof concurrencySchema>;

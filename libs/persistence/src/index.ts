@@ -12,3 +12,4 @@ export * from './pool-store';
 export * from './worker-store';
 export * from './retention';
 export * from './schedule-store';
+export * from './concurrency-keys';

@@ -1,4 +1,4 @@
-import type { JobError, JobState, JobView, Progress } from '@jobplane/contracts';
+import type { Concurrency, JobError, JobState, JobView, Progress } from '@jobplane/contracts';
 
 /** A job as the services see it (camelCase, typed), mapped from a `jobs` row. */
 export interface JobRecord {
@@ -20,6 +20,9 @@ export interface JobRecord {
   labels: Record<string, string>;
   idempotencyKey: string | null;
   cancelRequestedAt: Date | null;
+  concurrency: Concurrency | null;
+  /** Out of the backlog until a slot of its concurrency key frees up. */
+  parked: boolean;
   /** Worker running the current attempt (from its `job.started`). */
   workerId: string | null;
   lastSeq: number;
@@ -65,6 +68,8 @@ export function jobFromRow(r: Row): JobRecord {
     idempotencyKey: (r.idempotency_key as string | null) ?? null,
     cancelRequestedAt: date(r.cancel_requested_at),
     workerId: (r.worker_id as string | null) ?? null,
+    concurrency: (r.concurrency as Concurrency | null) ?? null,
+    parked: Boolean(r.parked),
     lastSeq: Number(r.last_seq),
     version: Number(r.version),
     createdAt: date(r.created_at)!,
@@ -102,6 +107,7 @@ export function toJobView(j: JobRecord): JobView {
     maxAttempts: j.maxAttempts,
     runAt: j.runAt?.toISOString() ?? null,
     labels: j.labels,
+    concurrency: j.concurrency,
     progress: j.progress,
     cancelRequested: j.cancelRequestedAt != null,
     createdAt: j.createdAt.toISOString(),

@@ -145,15 +145,16 @@ export async function submitJobs(tx: Tx, jobs: NewJob[]): Promise<SubmitResult[]
     timeouts: j.timeouts ?? null,
     labels: j.labels ?? {},
     idempotency_key: j.idempotencyKey ?? null,
+    concurrency: j.concurrency ?? null,
   }));
   const inserted = await tx.query<Record<string, unknown>>(
     `INSERT INTO jobs (id, tenant, type, pool, state, priority, payload, attempt, max_attempts, run_at,
-                         backoff, timeouts, labels, idempotency_key, last_seq, version, created_at, updated_at)
+                         backoff, timeouts, labels, idempotency_key, concurrency, last_seq, version, created_at, updated_at)
        SELECT id, tenant, type, pool, 'queued', priority, payload, 0, max_attempts, run_at,
-              backoff, timeouts, labels, idempotency_key, 1, 1, $2::timestamptz, $2::timestamptz
+              backoff, timeouts, labels, idempotency_key, concurrency, 1, 1, $2::timestamptz, $2::timestamptz
        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant text, type text, pool text, priority smallint,
             payload jsonb, max_attempts int, run_at timestamptz, backoff jsonb, timeouts jsonb, labels jsonb,
-            idempotency_key text)
+            idempotency_key text, concurrency jsonb)
        ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
     [JSON.stringify(rows), now],

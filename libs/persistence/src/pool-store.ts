@@ -85,7 +85,7 @@ export class PoolStore {
   async inFlight(): Promise<Map<string, number>> {
     const rows = await this.db.query<{ pool: string; n: string }>(
       `SELECT pool, count(*)::text AS n FROM jobs
-       WHERE state = 'running' OR (state = 'queued' AND attempt > 0 AND run_at IS NULL)
+       WHERE state = 'running' OR (state = 'queued' AND attempt > 0 AND run_at IS NULL AND NOT parked)
        GROUP BY pool`,
     );
     return new Map(rows.map((r) => [r.pool, Number(r.n)]));
@@ -103,7 +103,7 @@ export class PoolStore {
   /** Tenants with undispatched jobs, per pool (the conductor's lanes). */
   async lanes(): Promise<Map<string, string[]>> {
     const rows = await this.db.query<{ pool: string; tenant: string }>(
-      `SELECT DISTINCT pool, tenant FROM jobs WHERE state = 'queued' AND (attempt = 0 OR run_at IS NOT NULL)`,
+      `SELECT DISTINCT pool, tenant FROM jobs WHERE state = 'queued' AND (attempt = 0 OR run_at IS NOT NULL) AND NOT parked`,
     );
     const lanes = new Map<string, string[]>();
     for (const r of rows) lanes.set(r.pool, [...(lanes.get(r.pool) ?? []), r.tenant]);

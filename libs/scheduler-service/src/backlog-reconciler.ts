@@ -2,6 +2,7 @@ import { Database, undispatchedJobs } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { Backlog } from './backlog.port';
 import { backlogEntryOf } from './event-applier';
+import type { KeyUnparker } from './key-unparker';
 
 /**
  * Postgres is the truth and the backlog holds timers: on start and periodically, every queued job
@@ -18,6 +19,7 @@ export class BacklogReconciler {
     private readonly backlog: Backlog,
     private readonly logger: Logger,
     private readonly intervalMs: number,
+    private readonly unparker: KeyUnparker,
     /** Jobs younger than this are left to their `job.submitted` message. */
     private readonly graceMs = 5_000,
   ) {}
@@ -46,6 +48,7 @@ export class BacklogReconciler {
       after = jobs[jobs.length - 1]!.id;
       if (jobs.length < 1000) break;
     }
+    repaired += await this.unparker.unparkAll();
     this.repaired += repaired;
     return repaired;
   }

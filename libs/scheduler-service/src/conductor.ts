@@ -1,7 +1,7 @@
 import { Database, enqueueOutbox, OutboxMessage, OutboxRelay, PoolSettings, PoolStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { Backlog } from './backlog.port';
-import { EventApplier } from './event-applier';
+import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
 import { RateGate } from './rate-gate';
 
@@ -53,6 +53,19 @@ export class Conductor {
   private running = false;
   private supervisor: Promise<void> | null = null;
   private wakeSupervisor: (() => void) | null = null;
+  /** Per concurrency-key rate gates (in memory: only the lease holder dispatches). */
+  private readonly keyGates: KeyRateGates & { gates: Map<string, RateGate> } = {
+    gates: new Map(),
+    waitMs(tenant, key, rate) {
+      return this.gates.get(`${tenant}\u0000${key}`)?.waitMs(rate) ?? 0;
+    },
+    took(tenant, key, rate) {
+      const id = `${tenant}\u0000${key}`;
+      let gate = this.gates.get(id);
+      if (!gate) this.gates.set(id, (gate = new RateGate()));
+      gate.take(rate);
+    },
+  };
   dispatched = 0;
 
   constructor(
@@ -171,12 +184,14 @@ export class Conductor {
         if (rateWait > 0) await sleep(rateWait);
         const entry = await this.backlog.take({ pool, tenant });
         if (!entry) break;
-        const dispatched = await this.dispatch(entry.jobId, entry.attempt).catch(async (err) => {
+        const result = await this.dispatch(entry.jobId, entry.attempt).catch(async (err) => {
           await entry.release();
           throw err;
         });
         await entry.done();
-        if (dispatched) {
+        // Not due after all (its runAt moved, or its key's rate): back in with the new time.
+        if (result.backlog) await this.backlog.add([result.backlog]);
+        if (result.dispatched) {
           p.inFlight++;
           p.dispatches++;
           p.gate.take(p.settings.rate);
@@ -207,17 +222,15 @@ export class Conductor {
     return wakeableSleep(ms, (wake) => (p.wake = wake));
   }
 
-  private async dispatch(jobId: string, attempt: number): Promise<boolean> {
+  private async dispatch(jobId: string, attempt: number): Promise<Applied> {
     const outbox: OutboxMessage[] = [];
     const result = await this.db.transaction(async (tx) => {
-      const applied = await this.applier.dispatchIfDue(tx, jobId, attempt, null, outbox);
+      const applied = await this.applier.dispatchIfDue(tx, jobId, attempt, null, outbox, this.keyGates);
       await enqueueOutbox(tx, outbox);
       return applied;
     });
     if (outbox.length > 0) this.relay.kick();
-    // Not due after all (its runAt moved): back into the backlog with the new time.
-    if (result.backlog) await this.backlog.add([result.backlog]);
-    return result.dispatched === true;
+    return result;
   }
 }
 

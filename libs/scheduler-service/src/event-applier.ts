@@ -3,8 +3,11 @@ import {
   applyGuardedUpdate,
   JobEventInput,
   JobRecord,
+  keyInFlight,
+  lockConcurrencyKey,
   lockJob,
   OutboxMessage,
+  parkJob,
   pausePoolUntil,
   Tx,
 } from '@jobplane/persistence';
@@ -22,6 +25,16 @@ export interface Applied {
   released?: string;
   /** A new attempt was dispatched (counts against its pool's capacity). */
   dispatched?: boolean;
+  /** Its concurrency key was full: the job waits outside the backlog until a slot frees. */
+  parked?: boolean;
+  /** A concurrency key whose in-flight count went down. */
+  releasedKey?: { tenant: string; key: string; limit: number };
+}
+
+/** Per-key rate limits live with the conductor (in memory, on the lease holder). */
+export interface KeyRateGates {
+  waitMs(tenant: string, key: string, rate: { max: number; perMs: number }): number;
+  took(tenant: string, key: string, rate: { max: number; perMs: number }): void;
 }
 
 /** A retry pending for a job with `runAt`, as a backlog entry. */
@@ -109,11 +122,29 @@ export class EventApplier {
    * Dispatches attempt `attempt + 1` if the job is queued at `attempt` and due. A job not due yet
    * comes back as a backlog entry.
    */
-  async dispatchIfDue(tx: Tx, jobId: string, attempt: number, cause: Message | null, outbox: OutboxMessage[]): Promise<Applied> {
+  async dispatchIfDue(
+    tx: Tx,
+    jobId: string,
+    attempt: number,
+    cause: Message | null,
+    outbox: OutboxMessage[],
+    keyGates?: KeyRateGates,
+  ): Promise<Applied> {
     const job = await lockJob(tx, jobId);
     if (!job || job.state !== 'queued' || job.attempt !== attempt) return { changed: false };
     if (job.cancelRequestedAt) return this.cancelQueued(tx, job, cause, outbox);
     if (job.runAt && job.runAt > this.now()) return { changed: false, backlog: backlogEntryOf(job) };
+    const c = job.concurrency;
+    if (c) {
+      await lockConcurrencyKey(tx, job.tenant, c.key);
+      if ((await keyInFlight(tx, job.tenant, c.key)) >= c.limit) {
+        await parkJob(tx, job.id);
+        return { changed: false, parked: true };
+      }
+      const wait = c.rate && keyGates ? keyGates.waitMs(job.tenant, c.key, c.rate) : 0;
+      if (wait > 0) return { changed: false, backlog: { ...backlogEntryOf(job), notBefore: new Date(this.now().getTime() + wait) } };
+      if (c.rate) keyGates?.took(job.tenant, c.key, c.rate);
+    }
     const next = attempt + 1;
     const dispatched = await applyGuardedUpdate(tx, {
       jobId,
@@ -224,7 +255,7 @@ export class EventApplier {
       },
     });
     if (!requeued) return { changed: false };
-    return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
+    return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool, ...keyOf(job) };
   }
 
   /** Ends a running attempt the scheduler gave up on (lost worker, hard limit): final state or retry. */
@@ -272,6 +303,11 @@ export class EventApplier {
 
   private async released(update: Promise<JobRecord | null>): Promise<Applied> {
     const job = await update;
-    return job ? { changed: true, released: job.pool } : { changed: false };
+    if (!job) return { changed: false };
+    return { changed: true, released: job.pool, ...keyOf(job) };
   }
+}
+
+function keyOf(job: JobRecord): Pick<Applied, 'releasedKey'> {
+  return job.concurrency ? { releasedKey: { tenant: job.tenant, key: job.concurrency.key, limit: job.concurrency.limit } } : {};
 }

@@ -3,7 +3,7 @@ import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
-import { EventApplier } from './event-applier';
+import { Applied, EventApplier } from './event-applier';
 
 /** Messages whose application records a job event under the message's own id (so redelivery is detectable). */
 const DEDUPED_BY_ID = new Set<Message['type']>(['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.cancelled', 'job.cancel_requested']);
@@ -30,8 +30,8 @@ export class SchedulerConsumer {
     private readonly relay: OutboxRelay,
     private readonly applier: EventApplier,
     private readonly logger: Logger,
-    /** After a batch commits: entries for the backlog, pools whose in-flight count went down. */
-    private readonly afterCommit: (backlog: BacklogEntry[], released: Set<string>) => Promise<void>,
+    /** After a batch commits: entries for the backlog, pools and concurrency keys with a freed slot. */
+    private readonly afterCommit: (backlog: BacklogEntry[], released: Set<string>, keys: NonNullable<Applied['releasedKey']>[]) => Promise<void>,
     private readonly batchSize = 256,
   ) {}
 
@@ -87,6 +87,7 @@ export class SchedulerConsumer {
     const outbox: OutboxMessage[] = [];
     const backlog: BacklogEntry[] = [];
     const released = new Set<string>();
+    const keys: NonNullable<Applied['releasedKey']>[] = [];
     await this.db.transaction(async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
@@ -95,13 +96,14 @@ export class SchedulerConsumer {
         const result = await this.applier.apply(tx, message, outbox);
         if (result.backlog) backlog.push(result.backlog);
         if (result.released) released.add(result.released);
+        if (result.releasedKey) keys.push(result.releasedKey);
       }
       await enqueueOutbox(tx, outbox);
     });
     for (const { delivery } of batch) delivery.ack();
     this.applied += batch.length;
     if (outbox.length > 0) this.relay.kick();
-    await this.afterCommit(backlog, released).catch((err) =>
+    await this.afterCommit(backlog, released, keys).catch((err) =>
       // Postgres already holds the truth; the reconciler re-adds what the backlog missed.
       this.logger.error({ err, entries: backlog.length }, 'backlog update failed; the reconciler will repair it'),
     );

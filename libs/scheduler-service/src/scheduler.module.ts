@@ -8,6 +8,7 @@ import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
 import type { LeaderLease } from './leader';
 import { HeartbeatConsumer } from './heartbeat-consumer';
+import { KeyUnparker } from './key-unparker';
 import { RetentionPurger } from './retention-purger';
 import { ScheduleRunner } from './schedule-runner';
 import { SchedulerConsumer } from './scheduler-consumer';
@@ -55,17 +56,19 @@ export class Scheduler {
       defaultCapacity: o.defaultPoolCapacity,
       tenantWeights: o.tenantWeights,
     });
-    this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs);
+    const unparker = new KeyUnparker(o.db, o.backlog);
+    this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs, unparker);
     const workers = new WorkerStore(o.db);
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
     this.watchdog = new Watchdog(o.db, workers, applier, o.backlog, this.relay, () => this.conductor.isLeading(), () => this.conductor.nudge(), log.child({ context: 'Watchdog' }), o.watchdog);
     this.schedules = new ScheduleRunner(o.db, this.relay, () => this.conductor.isLeading(), log);
     this.retention = new RetentionPurger(o.db, () => this.conductor.isLeading(), log, o.retentionSeconds);
-    this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released) => {
+    this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released, keys) => {
       if (entries.length > 0) {
         await o.backlog.add(entries);
         this.conductor.noteLanes(entries);
       }
+      if (keys.length > 0) await unparker.unpark(keys);
       if (released.size > 0) this.conductor.nudge();
     });
   }
