@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { cancelJobRequestSchema, ERROR_CODES, listJobsQuerySchema, submitJobRequestSchema } from '@jobplane/contracts';
+import { toJobView } from '@jobplane/persistence';
 import { JobsService } from './jobs.service';
 import { ApiProblem, parseInput } from './problems';
 
@@ -14,7 +15,7 @@ export class JobsController {
     const input = parseInput(submitJobRequestSchema, body ?? {}, 'body');
     const [result] = await this.jobs.submit([input]);
     void reply.status(result!.created ? 201 : 200).header('location', `/v1/jobs/${result!.job.id}`);
-    return (await this.jobs.get(result!.job.id));
+    return toJobView(result!.job);
   }
 
   @Get()

@@ -85,7 +85,7 @@ export class PoolStore {
   async inFlight(): Promise<Map<string, number>> {
     const rows = await this.db.query<{ pool: string; n: string }>(
       `SELECT pool, count(*)::text AS n FROM jobs
-       WHERE state = 'running' OR (state = 'queued' AND attempt > 0 AND run_at IS NULL AND NOT parked)
+       WHERE finished_at IS NULL AND (state = 'running' OR (state = 'queued' AND attempt > 0 AND run_at IS NULL AND NOT parked))
        GROUP BY pool`,
     );
     return new Map(rows.map((r) => [r.pool, Number(r.n)]));

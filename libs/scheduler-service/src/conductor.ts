@@ -1,6 +1,6 @@
 import { Database, enqueueOutbox, OutboxMessage, OutboxRelay, PoolSettings, PoolStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
-import type { Backlog } from './backlog.port';
+import type { Backlog, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
 import { RateGate } from './rate-gate';
@@ -26,6 +26,9 @@ interface PoolState {
   loop: Promise<void> | null;
   wake: (() => void) | null;
 }
+
+/** Most entries dispatched in one transaction. */
+const MAX_BATCH = 100;
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
@@ -171,37 +174,49 @@ export class Conductor {
     }
   }
 
-  /** One pass over the tenants; true if anything was dispatched. */
+  /**
+   * Takes one batch round-robin over the tenants (each up to its weight per round, as many rounds
+   * as the pool's free capacity and the batch size allow) and dispatches it in one transaction.
+   * Returns true if anything was dispatched.
+   */
   private async serveOneTurn(pool: string, p: PoolState): Promise<boolean> {
-    let any = false;
-    const tenants = p.tenants.length;
-    for (let i = 0; i < tenants && this.running && this.leading; i++) {
-      const tenant = p.tenants[(p.turn + i) % tenants]!;
+    const room = Math.min(MAX_BATCH, p.settings.capacity - p.inFlight, p.settings.rate ? 1 : MAX_BATCH);
+    const taken: TakenEntry[] = [];
+    const exhausted = new Set<string>();
+    while (taken.length < room && exhausted.size < p.tenants.length && this.running && this.leading) {
+      const tenant = p.tenants[p.turn % p.tenants.length]!;
+      p.turn = (p.turn + 1) % p.tenants.length;
+      if (exhausted.has(tenant)) continue;
       const weight = this.options.tenantWeights?.[tenant] ?? 1;
-      for (let k = 0; k < weight; k++) {
-        if (this.heldBackForMs(p) > 0) return any;
-        const rateWait = p.gate.waitMs(p.settings.rate);
-        if (rateWait > 0) await sleep(rateWait);
+      for (let k = 0; k < weight && taken.length < room; k++) {
         const entry = await this.backlog.take({ pool, tenant });
-        if (!entry) break;
-        const result = await this.dispatch(entry.jobId, entry.attempt).catch(async (err) => {
-          await entry.release();
-          throw err;
-        });
-        await entry.done();
-        // Not due after all (its runAt moved, or its key's rate): back in with the new time.
-        if (result.backlog) await this.backlog.add([result.backlog]);
-        if (result.dispatched) {
-          p.inFlight++;
-          p.dispatches++;
-          p.gate.take(p.settings.rate);
-          this.dispatched++;
-          any = true;
+        if (!entry) {
+          exhausted.add(tenant);
+          break;
         }
+        taken.push(entry);
       }
     }
-    p.turn = tenants > 0 ? (p.turn + 1) % tenants : 0;
-    return any;
+    if (taken.length === 0) return false;
+    const rateWait = p.gate.waitMs(p.settings.rate);
+    if (rateWait > 0) await sleep(rateWait);
+    let results: Applied[];
+    try {
+      results = await this.dispatch(taken);
+    } catch (err) {
+      await Promise.all(taken.map((e) => e.release()));
+      throw err;
+    }
+    await Promise.all(taken.map((e) => e.done()));
+    // Not due after all (its runAt moved, or its key's rate): back in with the new time.
+    const later = results.flatMap((r) => (r.backlog ? [r.backlog] : []));
+    if (later.length > 0) await this.backlog.add(later);
+    const dispatched = results.filter((r) => r.dispatched).length;
+    p.inFlight += dispatched;
+    p.dispatches += dispatched;
+    this.dispatched += dispatched;
+    for (let i = 0; i < dispatched; i++) p.gate.take(p.settings.rate);
+    return dispatched > 0;
   }
 
   /** 0 when a dispatch may happen now; else how long to wait before looking again. */
@@ -222,15 +237,17 @@ export class Conductor {
     return wakeableSleep(ms, (wake) => (p.wake = wake));
   }
 
-  private async dispatch(jobId: string, attempt: number): Promise<Applied> {
+  /** Dispatches a batch in one transaction (each job still guarded on its own). */
+  private async dispatch(entries: TakenEntry[]): Promise<Applied[]> {
     const outbox: OutboxMessage[] = [];
-    const result = await this.db.transaction(async (tx) => {
-      const applied = await this.applier.dispatchIfDue(tx, jobId, attempt, null, outbox, this.keyGates);
+    const results = await this.db.transaction(async (tx) => {
+      const applied: Applied[] = [];
+      for (const e of entries) applied.push(await this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates));
       await enqueueOutbox(tx, outbox);
       return applied;
     });
     if (outbox.length > 0) this.relay.kick();
-    return result;
+    return results;
   }
 }
 
