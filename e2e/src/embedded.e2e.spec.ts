@@ -39,7 +39,12 @@ describe('embedded mode over HTTP', () => {
     expect(done.startedAt).not.toBeNull();
     expect(done.finishedAt).not.toBeNull();
     const events = (await api.get(`/v1/jobs/${job.id}/events`)).body.items;
-    expect(events.map((e: { type: string }) => e.type)).toEqual(['submitted', 'dispatched', 'started', 'succeeded']);
+    expect(events.map((e: { type: string }) => e.type)).toEqual([
+      'submitted',
+      'dispatched',
+      'started',
+      'succeeded',
+    ]);
     expect(events.map((e: { seq: number }) => e.seq)).toEqual([1, 2, 3, 4]);
     console.log(`embedded submit -> succeeded round trip (incl. 25 ms polling): ${roundTripMs} ms`);
   });
@@ -47,21 +52,44 @@ describe('embedded mode over HTTP', () => {
   it('records a failing handler as failed with a structured error', async () => {
     const job = await submit(api, { type: 'fail', payload: { message: 'boom', code: 'bad_thing' } });
     const done = await waitForState(api, job.id, TERMINAL);
-    expect(done).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'bad_thing', message: 'boom', retryable: false } });
+    expect(done).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { code: 'bad_thing', message: 'boom', retryable: false },
+    });
   });
 
   it('retries a retryable failure up to maxAttempts', async () => {
-    const job = await submit(api, { type: 'fail', payload: { retryable: true }, maxAttempts: 2, backoff: { type: 'fixed', baseMs: 10 } });
+    const job = await submit(api, {
+      type: 'fail',
+      payload: { retryable: true },
+      maxAttempts: 2,
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
     const done = await waitForState(api, job.id, TERMINAL);
     expect(done).toMatchObject({ state: 'failed', attempt: 2, error: { retryable: true } });
-    const types = (await api.get(`/v1/jobs/${job.id}/events`)).body.items.map((e: { type: string }) => e.type);
-    expect(types).toEqual(['submitted', 'dispatched', 'started', 'retrying', 'dispatched', 'started', 'failed']);
+    const types = (await api.get(`/v1/jobs/${job.id}/events`)).body.items.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(types).toEqual([
+      'submitted',
+      'dispatched',
+      'started',
+      'retrying',
+      'dispatched',
+      'started',
+      'failed',
+    ]);
   });
 
   it('fails an unknown job type at once, without retries', async () => {
     const job = await submit(api, { type: 'no.such.type' });
     const done = await waitForState(api, job.id, TERMINAL);
-    expect(done).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'unknown_job_type', retryable: false } });
+    expect(done).toMatchObject({
+      state: 'failed',
+      attempt: 1,
+      error: { code: 'unknown_job_type', retryable: false },
+    });
   });
 
   it('cancels a queued job at once', async () => {
@@ -92,7 +120,11 @@ describe('embedded mode over HTTP', () => {
     const bad = await api.post('/v1/jobs', { type: 'debug.echo', priority: 99, surprise: true });
     expect(bad.status).toBe(400);
     expect(bad.headers.get('content-type')).toMatch(/application\/problem\+json/);
-    expect(bad.body).toMatchObject({ status: 400, code: 'validation_failed', title: 'Request validation failed' });
+    expect(bad.body).toMatchObject({
+      status: 400,
+      code: 'validation_failed',
+      title: 'Request validation failed',
+    });
     expect(bad.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['(root)', 'priority']);
 
     const notJson = await api.post('/v1/jobs', '{"type": ');
@@ -117,10 +149,16 @@ describe('embedded mode over HTTP', () => {
     const page1 = await api.get(`/v1/jobs?pool=${pool}&limit=2`);
     const page2 = await api.get(`/v1/jobs?pool=${pool}&limit=2&cursor=${page1.body.nextCursor}`);
     const page3 = await api.get(`/v1/jobs?pool=${pool}&limit=2&cursor=${page2.body.nextCursor}`);
-    const ids = [...page1.body.items, ...page2.body.items, ...page3.body.items].map((j: { id: string }) => j.id);
+    const ids = [...page1.body.items, ...page2.body.items, ...page3.body.items].map(
+      (j: { id: string }) => j.id,
+    );
     expect(new Set(ids).size).toBe(5);
     expect(page3.body.nextCursor).toBeNull();
-    expect((await api.get('/v1/jobs?state=queued&limit=500')).body.items.every((j: { state: string }) => j.state === 'queued')).toBe(true);
+    expect(
+      (await api.get('/v1/jobs?state=queued&limit=500')).body.items.every(
+        (j: { state: string }) => j.state === 'queued',
+      ),
+    ).toBe(true);
   });
 
   it('serves health, metrics and the OpenAPI document', async () => {

@@ -1,39 +1,27 @@
-import { Client } from 'pg';
 import type { JobView } from '@jobplane/contracts';
-import { ApiClient, eventually, ServiceProcess, Stack, startStack } from '@jobplane/testing';
-import { submit, TERMINAL, waitForState } from './jobs';
+import { eventually, ServiceProcess } from '@jobplane/testing';
+import { submit, TERMINAL, useStack, waitForState } from './jobs';
 
 /**
  * Faults on the real stack: workers and schedulers killed with SIGKILL, time limits, handlers that
  * ignore their signal. Every job must reach exactly one terminal state; repeats are reported.
  */
 describe('faults (distributed)', () => {
-  let stack: Stack;
-  let api: ApiClient;
-  let pg: Client;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      workers: 2,
-      workerPools: 'crash:4,limits:4,load:16',
-      env: { WORKER_HEARTBEAT_MS: '300', WORKER_LOST_AFTER_MS: '2500', WATCHDOG_INTERVAL_MS: '250', CANCEL_GRACE_MS: '500' },
-    });
-    api = new ApiClient(stack.apiUrl);
-    pg = new Client({ connectionString: stack.databaseUrl });
-    await pg.connect();
-    await pg.query(`SET search_path TO "${stack.schema}"`);
-  }, 180_000);
-
-  afterAll(async () => {
-    await stack?.stop();
-    await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}" CASCADE`);
-    await pg?.end();
+  const ctx = useStack({
+    workers: 2,
+    workerPools: 'crash:4,limits:4,load:16',
+    env: {
+      WORKER_HEARTBEAT_MS: '300',
+      WORKER_LOST_AFTER_MS: '2500',
+      WATCHDOG_INTERVAL_MS: '250',
+      CANCEL_GRACE_MS: '500',
+    },
   });
 
-  const proc = (name: string): ServiceProcess => stack.processes.find((p) => p.name === name)!;
+  const proc = (name: string): ServiceProcess => ctx.stack.processes.find((p) => p.name === name)!;
 
   async function terminalCounts(ids: string[]) {
-    const r = await pg.query(
+    const r = await ctx.pg.query(
       `SELECT j.id, j.state, j.attempt,
               (SELECT count(*)::int FROM job_events e WHERE e.job_id = j.id AND e.type IN ('succeeded','failed','timeout','cancelled')) AS terminal,
               (SELECT count(*)::int FROM job_events e WHERE e.job_id = j.id AND e.type = 'started') AS starts
@@ -44,68 +32,132 @@ describe('faults (distributed)', () => {
   }
 
   async function allTerminal(ids: string[], timeoutMs = 60_000) {
-    return eventually(() => terminalCounts(ids), { until: (rows) => rows.every((r) => r.terminal > 0), timeoutMs, intervalMs: 100, what: `${ids.length} jobs terminal` });
+    return eventually(() => terminalCounts(ids), {
+      until: (rows) => rows.every((r) => r.terminal > 0),
+      timeoutMs,
+      intervalMs: 100,
+      what: `${ids.length} jobs terminal`,
+    });
   }
 
   it('times out a job at its hard limit, and honours a soft limit', async () => {
-    const hard = await submit(api, { type: 'sleep', pool: 'limits', payload: { seconds: 30 }, timeouts: { hardMs: 800 } });
-    const soft = await submit(api, { type: 'sleep', pool: 'limits', payload: { seconds: 30 }, timeouts: { softMs: 500 } });
-    const hung = await submit(api, { type: 'debug.hang', pool: 'limits', payload: { seconds: 30 }, timeouts: { hardMs: 800 } });
-    const retried = await submit(api, { type: 'sleep', pool: 'limits', maxAttempts: 2, payload: { seconds: 30 }, timeouts: { hardMs: 500, retryOnTimeout: true }, backoff: { type: 'fixed', baseMs: 10 } });
-    for (const [job, attempt] of [[hard, 1], [soft, 1], [hung, 1], [retried, 2]] as const) {
-      const done = await waitForState(api, job.id, TERMINAL, 15_000);
+    const hard = await submit(ctx.api, {
+      type: 'sleep',
+      pool: 'limits',
+      payload: { seconds: 30 },
+      timeouts: { hardMs: 800 },
+    });
+    const soft = await submit(ctx.api, {
+      type: 'sleep',
+      pool: 'limits',
+      payload: { seconds: 30 },
+      timeouts: { softMs: 500 },
+    });
+    const hung = await submit(ctx.api, {
+      type: 'debug.hang',
+      pool: 'limits',
+      payload: { seconds: 30 },
+      timeouts: { hardMs: 800 },
+    });
+    const retried = await submit(ctx.api, {
+      type: 'sleep',
+      pool: 'limits',
+      maxAttempts: 2,
+      payload: { seconds: 30 },
+      timeouts: { hardMs: 500, retryOnTimeout: true },
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
+    for (const [job, attempt] of [
+      [hard, 1],
+      [soft, 1],
+      [hung, 1],
+      [retried, 2],
+    ] as const) {
+      const done = await waitForState(ctx.api, job.id, TERMINAL, 15_000);
       expect(done).toMatchObject({ state: 'timeout', attempt, error: { code: 'timed_out' } });
-      expect(new Date(done.finishedAt!).getTime() - new Date(done.createdAt).getTime()).toBeLessThan(attempt * 5_000);
+      expect(new Date(done.finishedAt!).getTime() - new Date(done.createdAt).getTime()).toBeLessThan(
+        attempt * 5_000,
+      );
     }
   });
 
   it('loses no job when a worker is killed with SIGKILL mid-job', async () => {
-    const ids = (await Promise.all(Array.from({ length: 12 }, () => submit(api, { type: 'sleep', pool: 'crash', payload: { seconds: 1.5 } })))).map((j) => j.id);
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 12 }, () =>
+          submit(ctx.api, { type: 'sleep', pool: 'crash', payload: { seconds: 1.5 } }),
+        ),
+      )
+    ).map((j) => j.id);
     // Wait until worker-0 runs some of them, then kill it.
-    await eventually(async () => (await pg.query(`SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND state = 'running' AND worker_id LIKE 'worker-0-%'`, [ids])).rows[0].n, {
-      until: (n) => n > 0,
-      what: 'worker-0 running jobs',
-    });
+    await eventually(
+      async () =>
+        (
+          await ctx.pg.query(
+            `SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND state = 'running' AND worker_id LIKE 'worker-0-%'`,
+            [ids],
+          )
+        ).rows[0].n,
+      {
+        until: (n) => n > 0,
+        what: 'worker-0 running jobs',
+      },
+    );
     proc('worker-0').child.kill('SIGKILL');
     const rows = await allTerminal(ids);
     const repeated = rows.filter((r) => r.starts > 1).length;
-    console.log(`worker SIGKILL: ${ids.length} jobs, ${rows.filter((r) => r.state === 'succeeded').length} succeeded, ${repeated} started more than once`);
+    console.log(
+      `worker SIGKILL: ${ids.length} jobs, ${rows.filter((r) => r.state === 'succeeded').length} succeeded, ${repeated} started more than once`,
+    );
     expect(rows.every((r) => r.state === 'succeeded' && r.terminal === 1)).toBe(true);
     expect(repeated).toBeLessThanOrEqual(4); // at most what worker-0 had in flight (prefetch 4)
-    await stack.startWorker('worker-0b');
+    await ctx.stack.startWorker('worker-0b');
   });
 
   it('recovers the job of a lost worker through the watchdog when no other worker can take it', async () => {
     // The worker running it freezes (SIGSTOP): silent, its delivery unacked, so only the watchdog can help.
-    const job = await submit(api, { type: 'sleep', pool: 'crash', payload: { seconds: 2 }, maxAttempts: 3, backoff: { type: 'fixed', baseMs: 10 } });
-    await waitForState(api, job.id, ['running']);
-    const ownerRow = await pg.query(`SELECT worker_id FROM jobs WHERE id = $1`, [job.id]);
-    const victim = stack.processes.find((p) => ownerRow.rows[0].worker_id.startsWith(`${p.name}-`))!;
+    const job = await submit(ctx.api, {
+      type: 'sleep',
+      pool: 'crash',
+      payload: { seconds: 2 },
+      maxAttempts: 3,
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
+    await waitForState(ctx.api, job.id, ['running']);
+    const ownerRow = await ctx.pg.query(`SELECT worker_id FROM jobs WHERE id = $1`, [job.id]);
+    const victim = ctx.stack.processes.find((p) => ownerRow.rows[0].worker_id.startsWith(`${p.name}-`))!;
     victim.child.kill('SIGSTOP');
     try {
-      const recovered = await eventually(async () => (await api.get<JobView>(`/v1/jobs/${job.id}`)).body, {
-        until: (j) => j.attempt >= 2 || TERMINAL.includes(j.state),
-        timeoutMs: 20_000,
-        what: 'watchdog re-dispatched the job',
-      });
+      const recovered = await eventually(
+        async () => (await ctx.api.get<JobView>(`/v1/jobs/${job.id}`)).body,
+        {
+          until: (j) => j.attempt >= 2 || TERMINAL.includes(j.state),
+          timeoutMs: 20_000,
+          what: 'watchdog re-dispatched the job',
+        },
+      );
       expect(recovered.attempt).toBeGreaterThanOrEqual(2);
-      const events = (await api.get(`/v1/jobs/${job.id}/events`)).body.items.map((e: { type: string }) => e.type);
+      const events = (await ctx.api.get(`/v1/jobs/${job.id}/events`)).body.items.map(
+        (e: { type: string }) => e.type,
+      );
       expect(events).toContain('worker_lost');
     } finally {
       victim.child.kill('SIGKILL');
     }
-    const done = await waitForState(api, job.id, TERMINAL, 30_000);
+    const done = await waitForState(ctx.api, job.id, TERMINAL, 30_000);
     expect(done.state).toBe('succeeded');
     const [row] = await terminalCounts([job.id]);
     expect(row!.terminal).toBe(1);
   });
 
   it('loses and doubles nothing when a scheduler replica is killed under load', async () => {
-    await stack.startScheduler('scheduler-2');
+    await ctx.stack.startScheduler('scheduler-2');
     const ids: string[] = [];
     let killedAt = 0;
     for (let round = 0; round < 10; round++) {
-      const batch = await Promise.all(Array.from({ length: 30 }, () => submit(api, { type: 'debug.echo', pool: 'load' })));
+      const batch = await Promise.all(
+        Array.from({ length: 30 }, () => submit(ctx.api, { type: 'debug.echo', pool: 'load' })),
+      );
       ids.push(...batch.map((j) => j.id));
       if (round === 4) {
         proc('scheduler').child.kill('SIGKILL');
@@ -115,7 +167,9 @@ describe('faults (distributed)', () => {
     const rows = await allTerminal(ids, 90_000);
     console.log(`scheduler SIGKILL: all terminal ${Date.now() - killedAt} ms after the kill`);
     const repeated = rows.filter((r) => r.starts > 1).length;
-    console.log(`scheduler SIGKILL: ${ids.length} jobs, ${rows.filter((r) => r.state === 'succeeded').length} succeeded, ${repeated} started more than once`);
+    console.log(
+      `scheduler SIGKILL: ${ids.length} jobs, ${rows.filter((r) => r.state === 'succeeded').length} succeeded, ${repeated} started more than once`,
+    );
     expect(rows.every((r) => r.state === 'succeeded' && r.terminal === 1)).toBe(true);
     expect(repeated).toBe(0);
   });

@@ -2,19 +2,22 @@ import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuditModule } from '@jobplane/audit-service';
-import { ConfigError, loadConfig } from '@jobplane/config';
+import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
-import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, startHealthServer } from '@jobplane/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  onShutdownSignal,
+  PinoNestLogger,
+  startHealthServer,
+} from '@jobplane/telemetry';
 
 /** The audit process: appends every lifecycle message to the hash-chained trail. */
 async function main() {
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL'] });
   const logger = createLogger('audit', config.LOG_LEVEL);
-  const db = await Database.open(
-    { kind: 'postgres', url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
-    { migrate: config.MIGRATE_ON_START },
-  );
+  const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
   await bus.start(jobplaneTopology());
 

@@ -1,20 +1,29 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ConfigError, loadConfig, parsePoolSpecs, parseTenantWeights } from '@jobplane/config';
+import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
-import { BullmqBacklog, RedisLeaderLease, SchedulerModule } from '@jobplane/scheduler-service';
-import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, pingRedis, startHealthServer } from '@jobplane/telemetry';
+import {
+  BullmqBacklog,
+  RedisLeaderLease,
+  SchedulerModule,
+  schedulerSettingsFrom,
+} from '@jobplane/scheduler-service';
+import {
+  createLogger,
+  createMetricsRegistry,
+  onShutdownSignal,
+  PinoNestLogger,
+  pingRedis,
+  startHealthServer,
+} from '@jobplane/telemetry';
 
 /** The scheduler process: the single writer of job state after submit, and the dispatcher. */
 async function main() {
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
   const logger = createLogger('scheduler', config.LOG_LEVEL);
-  const db = await Database.open(
-    { kind: 'postgres', url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE },
-    { migrate: config.MIGRATE_ON_START },
-  );
+  const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-scheduler', logger });
   await bus.start(jobplaneTopology());
   const backlog = new BullmqBacklog(config.REDIS_URL, config.REDIS_PREFIX);
@@ -27,24 +36,15 @@ async function main() {
         logger,
         backlog,
         lease: new RedisLeaderLease(config.REDIS_URL, `${config.REDIS_PREFIX}:scheduler:leader`),
-        outboxPollMs: config.OUTBOX_POLL_MS,
-        recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
-        defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
-        retentionSeconds: config.JOB_RETENTION_SECONDS,
-        tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
-        watchdog: {
-          intervalMs: config.WATCHDOG_INTERVAL_MS,
-          lostAfterMs: config.WORKER_LOST_AFTER_MS,
-          defaultHardMs: config.JOB_HARD_TIMEOUT_MS,
-          graceMs: config.CANCEL_GRACE_MS + 2_000,
-        },
-        pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
+        ...schedulerSettingsFrom(config),
       }),
     ],
   })
   class SchedulerRoot {}
 
-  const app = await NestFactory.createApplicationContext(SchedulerRoot, { logger: new PinoNestLogger(logger) });
+  const app = await NestFactory.createApplicationContext(SchedulerRoot, {
+    logger: new PinoNestLogger(logger),
+  });
   await app.init();
   const health = await startHealthServer({
     port: config.HEALTH_PORT,

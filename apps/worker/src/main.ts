@@ -4,7 +4,13 @@ import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { WorkerModule, WorkerRuntime } from '@jobplane/worker-service';
-import { createLogger, createMetricsRegistry, onShutdownSignal, PinoNestLogger, startHealthServer } from '@jobplane/telemetry';
+import {
+  createLogger,
+  createMetricsRegistry,
+  onShutdownSignal,
+  PinoNestLogger,
+  startHealthServer,
+} from '@jobplane/telemetry';
 
 /** A worker process: no public API and no database; consumes its pools' work queues. */
 async function main() {

@@ -1,7 +1,15 @@
-import { DynamicModule, Module } from '@nestjs/common';
-import { JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
-import type { HealthCheck } from '@jobplane/telemetry';
-import type { Registry } from 'prom-client';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import type { Config } from '@jobplane/config';
+import { MessageBus, outboxPublisher } from '@jobplane/messaging';
+import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
+import { createMetricsRegistry, HealthCheck, Logger } from '@jobplane/telemetry';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -9,30 +17,59 @@ import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
 import { API_TENANT, SchedulesController } from './schedules.controller';
 
 export interface ApiModuleOptions {
-  registry: JobRegistry;
-  relay: OutboxRelay;
-  tenant: string;
-  pools: PoolStore;
-  schedules: ScheduleStore;
-  defaultPoolCapacity: number;
+  db: Database;
+  bus: MessageBus;
+  logger: Logger;
+  config: Config;
+  /** Service label of the metrics (`api`, or `embedded`). */
+  service: string;
   readiness: HealthCheck[];
-  metrics: Registry;
+}
+
+/** Relays what the api commits to the outbox; started after boot, drained before shutdown. */
+@Injectable()
+class RelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay) {}
+  onApplicationBootstrap() {
+    this.relay.start();
+  }
+  async beforeApplicationShutdown() {
+    await this.relay.stop();
+  }
 }
 
 @Module({})
 export class ApiModule {
   static forRoot(o: ApiModuleOptions): DynamicModule {
+    const { db, config } = o;
+    const relay = new OutboxRelay(db, {
+      publish: outboxPublisher(o.bus),
+      pollIntervalMs: config.OUTBOX_POLL_MS,
+      onError: (err) => o.logger.error({ err }, 'outbox relay failed; retrying'),
+    });
+    const pools = new PoolStore(db);
     return {
       module: ApiModule,
       controllers: [JobsController, PoolsController, SchedulesController, HealthController],
       providers: [
-        { provide: JobsService, useValue: new JobsService(o.registry, o.relay, o.tenant, o.pools, o.defaultPoolCapacity) },
-        { provide: PoolStore, useValue: o.pools },
-        { provide: ScheduleStore, useValue: o.schedules },
-        { provide: API_TENANT, useValue: o.tenant },
-        { provide: DEFAULT_POOL_CAPACITY, useValue: o.defaultPoolCapacity },
+        { provide: OutboxRelay, useValue: relay },
+        RelayLifecycle,
+        {
+          provide: JobsService,
+          useValue: new JobsService(
+            new JobRegistry(db),
+            relay,
+            config.DEFAULT_TENANT,
+            pools,
+            config.DEFAULT_POOL_CAPACITY,
+          ),
+        },
+        { provide: PoolStore, useValue: pools },
+        { provide: ScheduleStore, useValue: new ScheduleStore(db) },
+        { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
+        { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
-        { provide: METRICS_REGISTRY, useValue: o.metrics },
+        { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(o.service) },
       ],
     };
   }

@@ -12,7 +12,11 @@ import { MAX_BODY_BYTES } from './problems';
  * Creates the HTTP application (Fastify) around a root module: problem+json errors everywhere
  * (including body-parser failures), OpenAPI at /docs, bounded bodies and timeouts.
  */
-export async function createHttpApp(rootModule: Type<unknown>, logger: Logger, version = '0.1.0'): Promise<INestApplication> {
+export async function createHttpApp(
+  rootModule: Type<unknown>,
+  logger: Logger,
+  version = '0.1.0',
+): Promise<INestApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, requestTimeout: 30_000, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     logger: new PinoNestLogger(logger.child({ context: 'nest' })),
@@ -20,7 +24,10 @@ export async function createHttpApp(rootModule: Type<unknown>, logger: Logger, v
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
-  await app.register(fastifySwagger, { mode: 'static', specification: { document: buildOpenApiDocument(version) } } as never);
+  await app.register(fastifySwagger, {
+    mode: 'static',
+    specification: { document: buildOpenApiDocument(version) },
+  } as never);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.useGlobalFilters(new ProblemFilter(logger));
   app.enableShutdownHooks();

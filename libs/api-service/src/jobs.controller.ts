@@ -1,6 +1,11 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { cancelJobRequestSchema, ERROR_CODES, listJobsQuerySchema, submitJobRequestSchema } from '@jobplane/contracts';
+import {
+  cancelJobRequestSchema,
+  ERROR_CODES,
+  listJobsQuerySchema,
+  submitJobRequestSchema,
+} from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
 import { JobsService } from './jobs.service';
 import { ApiProblem, parseInput } from './problems';
@@ -43,6 +48,11 @@ export class JobsController {
       const { reason } = parseInput(cancelJobRequestSchema, body ?? {}, 'body');
       return this.jobs.cancel(id, reason);
     }
-    throw new ApiProblem(404, ERROR_CODES.notFound, 'Unknown action', `POST /v1/jobs/{id}:${action || '?'} is not an action; try :cancel`);
+    throw new ApiProblem(
+      404,
+      ERROR_CODES.notFound,
+      'Unknown action',
+      `POST /v1/jobs/{id}:${action || '?'} is not an action; try :cancel`,
+    );
   }
 }

@@ -1,5 +1,12 @@
 import { DEFAULT_POOL, JobView, ListJobsQuery, SubmitJob, UUID_PATTERN } from '@jobplane/contracts';
-import { JobNotFoundError, JobRegistry, OutboxRelay, PoolStore, SubmitResult, toJobView } from '@jobplane/persistence';
+import {
+  JobNotFoundError,
+  JobRegistry,
+  OutboxRelay,
+  PoolStore,
+  SubmitResult,
+  toJobView,
+} from '@jobplane/persistence';
 import { waitReasonOf } from './wait-reason';
 
 /** The api's job use cases: everything goes through the registry; messages leave via the outbox. */
@@ -13,7 +20,9 @@ export class JobsService {
   ) {}
 
   async submit(jobs: SubmitJob[]): Promise<SubmitResult[]> {
-    const results = await this.registry.submit(jobs.map((j) => ({ ...j, tenant: this.tenant, pool: j.pool ?? DEFAULT_POOL })));
+    const results = await this.registry.submit(
+      jobs.map((j) => ({ ...j, tenant: this.tenant, pool: j.pool ?? DEFAULT_POOL })),
+    );
     this.relay.kick();
     return results;
   }
@@ -23,7 +32,11 @@ export class JobsService {
     const job = await this.registry.get(this.tenant, checkId(id));
     const view = toJobView(job);
     if (job.state !== 'queued') return view;
-    const [pool, inFlight, position] = await Promise.all([this.pools.get(job.pool), this.pools.inFlight(), this.pools.position(job)]);
+    const [pool, inFlight, position] = await Promise.all([
+      this.pools.get(job.pool),
+      this.pools.inFlight(),
+      this.pools.position(job),
+    ]);
     const wait = waitReasonOf(job, pool, inFlight.get(job.pool) ?? 0, this.defaultCapacity);
     return { ...view, ...wait, position };
   }
@@ -35,7 +48,13 @@ export class JobsService {
 
   async events(id: string) {
     const events = await this.registry.events(this.tenant, checkId(id));
-    return events.map((e) => ({ seq: e.seq, type: e.type, attempt: e.attempt, data: e.data, occurredAt: e.occurredAt.toISOString() }));
+    return events.map((e) => ({
+      seq: e.seq,
+      type: e.type,
+      attempt: e.attempt,
+      data: e.data,
+      occurredAt: e.occurredAt.toISOString(),
+    }));
   }
 
   async cancel(id: string, reason?: string): Promise<JobView> {

@@ -15,15 +15,27 @@ export class PoolsController {
 
   @Get()
   async list(): Promise<{ items: PoolView[] }> {
-    const [settings, inFlight, backlog] = await Promise.all([this.pools.list(), this.pools.inFlight(), this.pools.backlog()]);
-    const names = [...new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...backlog.keys()])].sort();
-    return { items: names.map((n) => this.view(n, settings.find((s) => s.name === n) ?? null, inFlight, backlog)) };
+    const [settings, inFlight, backlog] = await Promise.all([
+      this.pools.list(),
+      this.pools.inFlight(),
+      this.pools.backlog(),
+    ]);
+    const names = [
+      ...new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...backlog.keys()]),
+    ].sort();
+    return {
+      items: names.map((n) => this.view(n, settings.find((s) => s.name === n) ?? null, inFlight, backlog)),
+    };
   }
 
   @Get(':pool')
   async get(@Param('pool') name: string): Promise<PoolView> {
     checkName(name);
-    const [settings, inFlight, backlog] = await Promise.all([this.pools.get(name), this.pools.inFlight(), this.pools.backlog()]);
+    const [settings, inFlight, backlog] = await Promise.all([
+      this.pools.get(name),
+      this.pools.inFlight(),
+      this.pools.backlog(),
+    ]);
     return this.view(name, settings, inFlight, backlog);
   }
 
@@ -32,7 +44,11 @@ export class PoolsController {
     checkName(name);
     const patch = parseInput(patchPoolRequestSchema, body ?? {}, 'body');
     // Resuming also lifts a rate-limit pause.
-    const settings = await this.pools.patch(name, patch.paused === false ? { ...patch, pausedUntil: null } : patch, this.defaultCapacity);
+    const settings = await this.pools.patch(
+      name,
+      patch.paused === false ? { ...patch, pausedUntil: null } : patch,
+      this.defaultCapacity,
+    );
     const [inFlight, backlog] = await Promise.all([this.pools.inFlight(), this.pools.backlog()]);
     return this.view(name, settings, inFlight, backlog);
   }
@@ -58,6 +74,11 @@ export class PoolsController {
 
 function checkName(name: string): void {
   if (!POOL_PATTERN.test(name)) {
-    throw new ApiProblem(400, ERROR_CODES.validation, 'Invalid pool name', `"${name}": lower-case letters, digits and "-" (max 63)`);
+    throw new ApiProblem(
+      400,
+      ERROR_CODES.validation,
+      'Invalid pool name',
+      `"${name}": lower-case letters, digits and "-" (max 63)`,
+    );
   }
 }

@@ -12,12 +12,25 @@ export class ProblemFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    sendProblem(reply, request, exception instanceof HttpException ? { status: exception.getStatus(), message: exception.message } : exception, this.logger);
+    sendProblem(
+      reply,
+      request,
+      exception instanceof HttpException
+        ? { status: exception.getStatus(), message: exception.message }
+        : exception,
+      this.logger,
+    );
   }
 }
 
-export function sendProblem(reply: FastifyReply, request: FastifyRequest, err: unknown, logger: Logger): void {
+export function sendProblem(
+  reply: FastifyReply,
+  request: FastifyRequest,
+  err: unknown,
+  logger: Logger,
+): void {
   const problem = toProblem(err, request.url);
-  if (problem.status >= 500) logger.error({ err, url: request.url, method: request.method }, 'request failed');
+  if (problem.status >= 500)
+    logger.error({ err, url: request.url, method: request.method }, 'request failed');
   void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
 }

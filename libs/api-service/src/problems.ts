@@ -1,5 +1,10 @@
 import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
-import { InvalidCursorError, JobNotFoundError, JobStateError, ScheduleNotFoundError } from '@jobplane/persistence';
+import {
+  InvalidCursorError,
+  JobNotFoundError,
+  JobStateError,
+  ScheduleNotFoundError,
+} from '@jobplane/persistence';
 import { z } from 'zod';
 
 /** Largest accepted request body. */
@@ -58,18 +63,48 @@ export function toProblem(err: unknown, instance?: string): ProblemDetails {
   };
 }
 
-function classify(err: unknown): { status: number; code: ErrorCode; title: string; detail?: string; errors?: { path: string; message: string }[] } {
-  if (err instanceof ApiProblem) return { status: err.status, code: err.code, title: err.title, detail: err.message, ...(err.errors ? { errors: err.errors } : {}) };
-  if (err instanceof JobNotFoundError) return { status: 404, code: ERROR_CODES.notFound, title: 'Job not found', detail: err.message };
-  if (err instanceof ScheduleNotFoundError) return { status: 404, code: ERROR_CODES.notFound, title: 'Schedule not found', detail: err.message };
-  if (err instanceof JobStateError) return { status: 409, code: ERROR_CODES.invalidState, title: 'Job is in the wrong state', detail: err.message };
-  if (err instanceof InvalidCursorError) return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
+function classify(err: unknown): {
+  status: number;
+  code: ErrorCode;
+  title: string;
+  detail?: string;
+  errors?: { path: string; message: string }[];
+} {
+  if (err instanceof ApiProblem)
+    return {
+      status: err.status,
+      code: err.code,
+      title: err.title,
+      detail: err.message,
+      ...(err.errors ? { errors: err.errors } : {}),
+    };
+  if (err instanceof JobNotFoundError)
+    return { status: 404, code: ERROR_CODES.notFound, title: 'Job not found', detail: err.message };
+  if (err instanceof ScheduleNotFoundError)
+    return { status: 404, code: ERROR_CODES.notFound, title: 'Schedule not found', detail: err.message };
+  if (err instanceof JobStateError)
+    return {
+      status: 409,
+      code: ERROR_CODES.invalidState,
+      title: 'Job is in the wrong state',
+      detail: err.message,
+    };
+  if (err instanceof InvalidCursorError)
+    return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
   const fastifyCode = (err as { code?: string } | null)?.code;
   const known = fastifyCode ? FASTIFY_ERRORS[fastifyCode] : undefined;
   if (known) return { status: known[0], code: known[1], title: known[2], detail: (err as Error).message };
-  const status = (err as { statusCode?: number; status?: number } | null)?.statusCode ?? (err as { status?: number } | null)?.status;
+  const status =
+    (err as { statusCode?: number; status?: number } | null)?.statusCode ??
+    (err as { status?: number } | null)?.status;
   if (status === 404) return { status: 404, code: ERROR_CODES.notFound, title: 'Not found' };
-  if (status === 413) return { status, code: ERROR_CODES.payloadTooLarge, title: 'Request body too large', detail: `the limit is ${MAX_BODY_BYTES} bytes` };
+  if (status === 413)
+    return {
+      status,
+      code: ERROR_CODES.payloadTooLarge,
+      title: 'Request body too large',
+      detail: `the limit is ${MAX_BODY_BYTES} bytes`,
+    };
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, code: ERROR_CODES.validation, title: 'Bad request', detail: (err as Error).message };
   }

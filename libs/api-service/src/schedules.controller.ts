@@ -1,6 +1,12 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { createScheduleRequestSchema, nextRuns, patchScheduleRequestSchema, ScheduleView, UUID_PATTERN } from '@jobplane/contracts';
+import {
+  createScheduleRequestSchema,
+  nextRuns,
+  patchScheduleRequestSchema,
+  ScheduleView,
+  UUID_PATTERN,
+} from '@jobplane/contracts';
 import { ScheduleNotFoundError, ScheduleRecord, ScheduleStore } from '@jobplane/persistence';
 import { parseInput } from './problems';
 
@@ -15,8 +21,14 @@ export class SchedulesController {
   ) {}
 
   @Post()
-  async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<ScheduleView> {
-    const s = await this.schedules.create(this.tenant, parseInput(createScheduleRequestSchema, body ?? {}, 'body'));
+  async create(
+    @Body() body: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ScheduleView> {
+    const s = await this.schedules.create(
+      this.tenant,
+      parseInput(createScheduleRequestSchema, body ?? {}, 'body'),
+    );
     void reply.status(201).header('location', `/v1/schedules/${s.id}`);
     return toView(s);
   }
@@ -33,7 +45,13 @@ export class SchedulesController {
 
   @Patch(':id')
   async patch(@Param('id') id: string, @Body() body: unknown): Promise<ScheduleView> {
-    return toView(await this.schedules.patch(this.tenant, checkId(id), parseInput(patchScheduleRequestSchema, body ?? {}, 'body')));
+    return toView(
+      await this.schedules.patch(
+        this.tenant,
+        checkId(id),
+        parseInput(patchScheduleRequestSchema, body ?? {}, 'body'),
+      ),
+    );
   }
 
   @Delete(':id')

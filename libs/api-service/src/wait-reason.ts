@@ -14,12 +14,16 @@ export function waitReasonOf(
 ): { waitReason: WaitReason; waitingUntil?: string } | null {
   if (job.state !== 'queued') return null;
   if (job.runAt && job.runAt > now) {
-    return { waitReason: job.attempt > 0 ? 'retry_backoff' : 'delayed_until', waitingUntil: job.runAt.toISOString() };
+    return {
+      waitReason: job.attempt > 0 ? 'retry_backoff' : 'delayed_until',
+      waitingUntil: job.runAt.toISOString(),
+    };
   }
   if (job.parked) return { waitReason: 'concurrency_key_full' };
   if (job.attempt > 0 && !job.runAt) return { waitReason: 'awaiting_worker' };
   if (pool?.paused) return { waitReason: 'pool_paused' };
-  if (pool?.pausedUntil && pool.pausedUntil > now) return { waitReason: 'rate_limited', waitingUntil: pool.pausedUntil.toISOString() };
+  if (pool?.pausedUntil && pool.pausedUntil > now)
+    return { waitReason: 'rate_limited', waitingUntil: pool.pausedUntil.toISOString() };
   if (inFlight >= (pool?.capacity ?? defaultCapacity)) return { waitReason: 'pool_at_capacity' };
   if (pool?.rate) return { waitReason: 'rate_limited' };
   return { waitReason: 'ready' };

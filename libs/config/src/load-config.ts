@@ -58,3 +58,8 @@ export function parsePools(spec: string): { pool: string; concurrency: number }[
   });
 }
 
+
+/** Connection settings of the job registry in distributed mode. */
+export function postgresOptions(config: Config & { DATABASE_URL: string }) {
+  return { kind: 'postgres' as const, url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE };
+}

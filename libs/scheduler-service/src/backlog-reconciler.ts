@@ -38,7 +38,9 @@ export class BacklogReconciler {
     let repaired = 0;
     let after: string | null = null;
     for (let page = 0; page < 200; page++) {
-      const jobs = await this.db.transaction((tx) => undispatchedJobs(tx, 1000, new Date(Date.now() - this.graceMs), after));
+      const jobs = await this.db.transaction((tx) =>
+        undispatchedJobs(tx, 1000, new Date(Date.now() - this.graceMs), after),
+      );
       if (jobs.length === 0) break;
       const entries = jobs.map(backlogEntryOf);
       const held = await this.backlog.holds(entries);
@@ -57,7 +59,10 @@ export class BacklogReconciler {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.reconcile()
-        .then((n) => n > 0 && this.logger.warn({ repaired: n }, 'reconciler put queued jobs back into the backlog'))
+        .then(
+          (n) =>
+            n > 0 && this.logger.warn({ repaired: n }, 'reconciler put queued jobs back into the backlog'),
+        )
         .catch((err) => this.logger.error({ err }, 'reconcile failed'))
         .finally(() => this.schedule(this.intervalMs));
     }, delay);

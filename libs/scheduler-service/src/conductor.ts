@@ -1,4 +1,11 @@
-import { Database, enqueueOutbox, OutboxMessage, OutboxRelay, PoolSettings, PoolStore } from '@jobplane/persistence';
+import {
+  Database,
+  enqueueOutbox,
+  OutboxMessage,
+  OutboxRelay,
+  PoolSettings,
+  PoolStore,
+} from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { Backlog, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
@@ -120,7 +127,8 @@ export class Conductor {
       try {
         if (Date.now() - lastRenew >= (this.options.leaseRenewMs ?? 2_000)) {
           const leading = await this.lease.renew();
-          if (leading !== this.leading) this.logger.info({ leading }, leading ? 'conductor took the lease' : 'conductor lost the lease');
+          if (leading !== this.leading)
+            this.logger.info({ leading }, leading ? 'conductor took the lease' : 'conductor lost the lease');
           this.leading = leading;
           lastRenew = Date.now();
         }
@@ -135,19 +143,35 @@ export class Conductor {
   private async refresh(): Promise<void> {
     // Dispatches that commit while the counts are read may be counted twice: never fewer.
     const before = new Map([...this.pools].map(([name, p]) => [name, p.dispatches]));
-    const [settings, inFlight, lanes] = await Promise.all([this.poolStore.list(), this.poolStore.inFlight(), this.poolStore.lanes()]);
+    const [settings, inFlight, lanes] = await Promise.all([
+      this.poolStore.list(),
+      this.poolStore.inFlight(),
+      this.poolStore.lanes(),
+    ]);
     const names = new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...lanes.keys()]);
     for (const name of names) {
       const s = settings.find((x) => x.name === name) ?? defaultSettings(name, this.options.defaultCapacity);
       let state = this.pools.get(name);
       if (!state) {
-        state = { settings: s, inFlight: 0, dispatches: 0, tenants: [], turn: 0, gate: new RateGate(), loop: null, wake: null };
+        state = {
+          settings: s,
+          inFlight: 0,
+          dispatches: 0,
+          tenants: [],
+          turn: 0,
+          gate: new RateGate(),
+          loop: null,
+          wake: null,
+        };
         this.pools.set(name, state);
       }
       state.settings = s;
       // Keep the rotation order stable; add newcomers at the end, drop tenants with nothing queued.
       const queued = new Set(lanes.get(name) ?? []);
-      state.tenants = [...state.tenants.filter((t) => queued.has(t)), ...[...queued].filter((t) => !state.tenants.includes(t))];
+      state.tenants = [
+        ...state.tenants.filter((t) => queued.has(t)),
+        ...[...queued].filter((t) => !state.tenants.includes(t)),
+      ];
       state.inFlight = (inFlight.get(name) ?? 0) + state.dispatches - (before.get(name) ?? state.dispatches);
       state.wake?.();
       if (!state.loop) state.loop = this.runPool(name, state).finally(() => (state.loop = null));
@@ -242,7 +266,8 @@ export class Conductor {
     const outbox: OutboxMessage[] = [];
     const results = await this.db.transaction(async (tx) => {
       const applied: Applied[] = [];
-      for (const e of entries) applied.push(await this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates));
+      for (const e of entries)
+        applied.push(await this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates));
       await enqueueOutbox(tx, outbox);
       return applied;
     });

@@ -15,14 +15,23 @@ export function dispatchMessage(job: JobRecord): OutboxMessage {
       timeouts: (job.timeouts as never) ?? null,
     },
   });
-  return { exchange: WORK_EXCHANGE, routingKey: job.pool, messageId: message.id, body: JSON.stringify(message) };
+  return {
+    exchange: WORK_EXCHANGE,
+    routingKey: job.pool,
+    messageId: message.id,
+    body: JSON.stringify(message),
+  };
 }
 
 /**
  * Broadcast to every worker: stop this job if you run it, and never start it. With `attempt`, only
  * that attempt is stopped (time limits, lost workers) and later attempts still run.
  */
-export function cancelCommand(job: { id: string; tenant: string }, reason?: string, attempt?: number): OutboxMessage {
+export function cancelCommand(
+  job: { id: string; tenant: string },
+  reason?: string,
+  attempt?: number,
+): OutboxMessage {
   const data = { ...(reason ? { reason } : {}), ...(attempt ? { attempt } : {}) };
   const message = createMessage('job.cancel', { jobId: job.id, tenant: job.tenant, data });
   return { exchange: CONTROL_EXCHANGE, routingKey: '', messageId: message.id, body: JSON.stringify(message) };

@@ -39,7 +39,14 @@ export interface KeyRateGates {
 
 /** A retry pending for a job with `runAt`, as a backlog entry. */
 export function backlogEntryOf(job: JobRecord): BacklogEntry {
-  return { jobId: job.id, tenant: job.tenant, attempt: job.attempt, pool: job.pool, priority: job.priority, notBefore: job.runAt };
+  return {
+    jobId: job.id,
+    tenant: job.tenant,
+    attempt: job.attempt,
+    pool: job.pool,
+    priority: job.priority,
+    notBefore: job.runAt,
+  };
 }
 
 /** Default retry-after when a RateLimited error names none. */
@@ -88,7 +95,12 @@ export class EventApplier {
             jobId: m.jobId,
             fromStates: sourcesOf('succeeded'),
             attempt: m.data.attempt,
-            set: { state: 'succeeded', result: m.data.result, error: null, finishedAt: new Date(m.occurredAt) },
+            set: {
+              state: 'succeeded',
+              result: m.data.result,
+              error: null,
+              finishedAt: new Date(m.occurredAt),
+            },
             event: event(m, 'succeeded', m.data.attempt, { durationMs: m.data.durationMs }),
           }),
         );
@@ -142,7 +154,11 @@ export class EventApplier {
         return { changed: false, parked: true };
       }
       const wait = c.rate && keyGates ? keyGates.waitMs(job.tenant, c.key, c.rate) : 0;
-      if (wait > 0) return { changed: false, backlog: { ...backlogEntryOf(job), notBefore: new Date(this.now().getTime() + wait) } };
+      if (wait > 0)
+        return {
+          changed: false,
+          backlog: { ...backlogEntryOf(job), notBefore: new Date(this.now().getTime() + wait) },
+        };
       if (c.rate) keyGates?.took(job.tenant, c.key, c.rate);
     }
     const next = attempt + 1;
@@ -151,7 +167,13 @@ export class EventApplier {
       fromStates: ['queued'],
       attempt,
       set: { attempt: next, runAt: null },
-      event: { id: uuidv7(), type: 'dispatched', attempt: next, data: { pool: job.pool }, occurredAt: this.now() },
+      event: {
+        id: uuidv7(),
+        type: 'dispatched',
+        attempt: next,
+        data: { pool: job.pool },
+        occurredAt: this.now(),
+      },
     });
     if (!dispatched) return { changed: false };
     outbox.push(dispatchMessage(dispatched));
@@ -185,7 +207,11 @@ export class EventApplier {
     return { changed: job !== null };
   }
 
-  private async cancelRequested(tx: Tx, m: MessageOf<'job.cancel_requested'>, outbox: OutboxMessage[]): Promise<Applied> {
+  private async cancelRequested(
+    tx: Tx,
+    m: MessageOf<'job.cancel_requested'>,
+    outbox: OutboxMessage[],
+  ): Promise<Applied> {
     const job = await lockJob(tx, m.jobId);
     if (!job) return { changed: false };
     if (job.state === 'queued') return this.cancelQueued(tx, job, m, outbox);
@@ -200,16 +226,30 @@ export class EventApplier {
     return { changed: recorded !== null };
   }
 
-  private async cancelQueued(tx: Tx, job: JobRecord, cause: Message | null, outbox: OutboxMessage[]): Promise<Applied> {
+  private async cancelQueued(
+    tx: Tx,
+    job: JobRecord,
+    cause: Message | null,
+    outbox: OutboxMessage[],
+  ): Promise<Applied> {
     const cancelled = await applyGuardedUpdate(tx, {
       jobId: job.id,
       fromStates: ['queued'],
       set: { state: 'cancelled', finishedAt: this.now() },
-      event: { id: cause?.type === 'job.cancel_requested' ? cause.id : uuidv7(), type: 'cancelled', attempt: job.attempt || null, data: { reason: 'cancelled before it ran' }, occurredAt: this.now() },
+      event: {
+        id: cause?.type === 'job.cancel_requested' ? cause.id : uuidv7(),
+        type: 'cancelled',
+        attempt: job.attempt || null,
+        data: { reason: 'cancelled before it ran' },
+        occurredAt: this.now(),
+      },
     });
     // A dispatch may already sit in a work queue: make sure no worker starts it.
     if (cancelled && job.attempt > 0) outbox.push(cancelCommand(job));
-    return { changed: cancelled !== null, ...(cancelled && job.attempt > 0 && !job.runAt ? { released: job.pool } : {}) };
+    return {
+      changed: cancelled !== null,
+      ...(cancelled && job.attempt > 0 && !job.runAt ? { released: job.pool } : {}),
+    };
   }
 
   private async failed(tx: Tx, m: MessageOf<'job.failed'>): Promise<Applied> {
@@ -220,7 +260,9 @@ export class EventApplier {
       return this.rateLimited(tx, job, m);
     }
     const timedOut = error.code === ERROR_CODES.timedOut;
-    const retryable = timedOut ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout) : error.retryable;
+    const retryable = timedOut
+      ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout)
+      : error.retryable;
     const retry = retryable && job.state === 'running' && attempt < job.maxAttempts && !job.cancelRequestedAt;
     if (!retry) {
       const state = timedOut ? 'timeout' : 'failed';
@@ -238,7 +280,13 @@ export class EventApplier {
   }
 
   /** running -> queued with backoff: the next attempt waits in the backlog until due. */
-  async retry(tx: Tx, job: JobRecord, error: JobError, cause: Message | null, eventType = 'retrying'): Promise<Applied> {
+  async retry(
+    tx: Tx,
+    job: JobRecord,
+    error: JobError,
+    cause: Message | null,
+    eventType = 'retrying',
+  ): Promise<Applied> {
     const delayMs = retryDelayMs(job.attempt, job.backoff as never);
     const dueAt = new Date(this.now().getTime() + delayMs);
     const requeued = await applyGuardedUpdate(tx, {
@@ -262,7 +310,9 @@ export class EventApplier {
   async abandon(tx: Tx, job: JobRecord, error: JobError, outbox: OutboxMessage[]): Promise<Applied> {
     outbox.push(cancelCommand(job, error.message, job.attempt));
     const timedOut = error.code === ERROR_CODES.timedOut;
-    const retryable = timedOut ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout) : error.retryable;
+    const retryable = timedOut
+      ? Boolean((job.timeouts as { retryOnTimeout?: boolean } | null)?.retryOnTimeout)
+      : error.retryable;
     if (retryable && job.attempt < job.maxAttempts && !job.cancelRequestedAt) {
       return this.retry(tx, job, error, null, timedOut ? 'retrying' : 'worker_lost');
     }
@@ -309,5 +359,7 @@ export class EventApplier {
 }
 
 function keyOf(job: JobRecord): Pick<Applied, 'releasedKey'> {
-  return job.concurrency ? { releasedKey: { tenant: job.tenant, key: job.concurrency.key, limit: job.concurrency.limit } } : {};
+  return job.concurrency
+    ? { releasedKey: { tenant: job.tenant, key: job.concurrency.key, limit: job.concurrency.limit } }
+    : {};
 }

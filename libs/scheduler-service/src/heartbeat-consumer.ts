@@ -16,7 +16,9 @@ export class HeartbeatConsumer {
   ) {}
 
   async start(): Promise<void> {
-    this.subscription = await this.bus.consume(SCHEDULER_HEARTBEATS_QUEUE, (d) => this.receive(d), { prefetch: 200 });
+    this.subscription = await this.bus.consume(SCHEDULER_HEARTBEATS_QUEUE, (d) => this.receive(d), {
+      prefetch: 200,
+    });
   }
 
   async stop(): Promise<void> {

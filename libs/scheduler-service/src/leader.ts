@@ -30,7 +30,11 @@ export class RedisLeaderLease implements LeaderLease {
   private readonly redis: Redis;
   private readonly id = randomUUID();
 
-  constructor(redisUrl: string, private readonly key = 'jobplane:scheduler:leader', private readonly ttlMs = 6_000) {
+  constructor(
+    redisUrl: string,
+    private readonly key = 'jobplane:scheduler:leader',
+    private readonly ttlMs = 6_000,
+  ) {
     this.redis = new IORedis(redisUrl, { maxRetriesPerRequest: 2 });
   }
 

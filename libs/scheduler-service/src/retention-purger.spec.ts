@@ -12,7 +12,14 @@ describe('retention purge', () => {
   let registry: JobRegistry;
 
   beforeAll(async () => {
-    db = await Database.open({ kind: 'postgres', url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres', schema }, { migrate: true });
+    db = await Database.open(
+      {
+        kind: 'postgres',
+        url: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres',
+        schema,
+      },
+      { migrate: true },
+    );
     registry = new JobRegistry(db);
   });
 
@@ -21,15 +28,23 @@ describe('retention purge', () => {
     await db.close();
   });
 
-  async function job(state: 'succeeded' | 'failed' | 'queued' | 'running', finishedSecondsAgo: number | null) {
-    const [r] = await registry.submit([{ ...submitJobRequestSchema.parse({ type: 'debug.echo' }), tenant: 't', pool: 'p' }]);
+  async function job(
+    state: 'succeeded' | 'failed' | 'queued' | 'running',
+    finishedSecondsAgo: number | null,
+  ) {
+    const [r] = await registry.submit([
+      { ...submitJobRequestSchema.parse({ type: 'debug.echo' }), tenant: 't', pool: 'p' },
+    ]);
     const id = r!.job.id;
     if (state !== 'queued') {
       await db.transaction((tx) =>
         applyGuardedUpdate(tx, {
           jobId: id,
           fromStates: ['queued'],
-          set: { state, finishedAt: finishedSecondsAgo === null ? null : new Date(Date.now() - finishedSecondsAgo * 1000) },
+          set: {
+            state,
+            finishedAt: finishedSecondsAgo === null ? null : new Date(Date.now() - finishedSecondsAgo * 1000),
+          },
           event: { id: uuidv7(), type: state, attempt: 1, data: {}, occurredAt: new Date() },
         }),
       );
@@ -44,7 +59,10 @@ describe('retention purge', () => {
     expect(await purger.purgeOnce()).toBe(2);
     const left = await db.query<{ id: string }>(`SELECT id FROM jobs`);
     expect(left.map((r) => r.id).sort()).toEqual([...kept].sort());
-    const events = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM job_events WHERE job_id = ANY($1::uuid[])`, [expired]);
+    const events = await db.query<{ n: string }>(
+      `SELECT count(*)::text AS n FROM job_events WHERE job_id = ANY($1::uuid[])`,
+      [expired],
+    );
     expect(events[0]!.n).toBe('0');
     expect(await purger.purgeOnce()).toBe(0);
   });

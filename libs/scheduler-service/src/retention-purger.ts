@@ -35,7 +35,11 @@ export class RetentionPurger {
   async purgeOnce(): Promise<number> {
     if (!this.isLeading() || this.retentionSeconds <= 0) return 0;
     const n = await purgeExpiredJobs(this.db, this.retentionSeconds);
-    if (n > 0) this.logger.info({ purged: n, retentionSeconds: this.retentionSeconds }, 'retention purge removed expired jobs');
+    if (n > 0)
+      this.logger.info(
+        { purged: n, retentionSeconds: this.retentionSeconds },
+        'retention purge removed expired jobs',
+      );
     this.purged += n;
     return n;
   }

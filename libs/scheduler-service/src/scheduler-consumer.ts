@@ -6,7 +6,14 @@ import type { BacklogEntry } from './backlog.port';
 import { Applied, EventApplier } from './event-applier';
 
 /** Messages whose application records a job event under the message's own id (so redelivery is detectable). */
-const DEDUPED_BY_ID = new Set<Message['type']>(['job.started', 'job.progress', 'job.succeeded', 'job.failed', 'job.cancelled', 'job.cancel_requested']);
+const DEDUPED_BY_ID = new Set<Message['type']>([
+  'job.started',
+  'job.progress',
+  'job.succeeded',
+  'job.failed',
+  'job.cancelled',
+  'job.cancel_requested',
+]);
 
 interface Pending {
   delivery: Delivery;
@@ -31,7 +38,11 @@ export class SchedulerConsumer {
     private readonly applier: EventApplier,
     private readonly logger: Logger,
     /** After a batch commits: entries for the backlog, pools and concurrency keys with a freed slot. */
-    private readonly afterCommit: (backlog: BacklogEntry[], released: Set<string>, keys: NonNullable<Applied['releasedKey']>[]) => Promise<void>,
+    private readonly afterCommit: (
+      backlog: BacklogEntry[],
+      released: Set<string>,
+      keys: NonNullable<Applied['releasedKey']>[],
+    ) => Promise<void>,
     private readonly batchSize = 256,
   ) {}
 
@@ -50,7 +61,10 @@ export class SchedulerConsumer {
   private receive(delivery: Delivery): void {
     const parsed = parseMessage(delivery.body);
     if (!parsed.ok) {
-      this.logger.error({ error: parsed.error, routingKey: delivery.routingKey }, 'malformed lifecycle message dead-lettered');
+      this.logger.error(
+        { error: parsed.error, routingKey: delivery.routingKey },
+        'malformed lifecycle message dead-lettered',
+      );
       delivery.nack(false);
       return;
     }
@@ -78,7 +92,10 @@ export class SchedulerConsumer {
     try {
       await this.applyBatch([item]);
     } catch (err) {
-      this.logger.error({ err, messageId: item.message.id, type: item.message.type }, 'message not applied; requeued');
+      this.logger.error(
+        { err, messageId: item.message.id, type: item.message.type },
+        'message not applied; requeued',
+      );
       item.delivery.nack(true);
     }
   }
@@ -105,7 +122,10 @@ export class SchedulerConsumer {
     if (outbox.length > 0) this.relay.kick();
     await this.afterCommit(backlog, released, keys).catch((err) =>
       // Postgres already holds the truth; the reconciler re-adds what the backlog missed.
-      this.logger.error({ err, entries: backlog.length }, 'backlog update failed; the reconciler will repair it'),
+      this.logger.error(
+        { err, entries: backlog.length },
+        'backlog update failed; the reconciler will repair it',
+      ),
     );
   }
 }

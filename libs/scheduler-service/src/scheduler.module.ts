@@ -1,4 +1,12 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { Config, parsePoolSpecs, parseTenantWeights } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -52,25 +60,51 @@ export class Scheduler {
       pollIntervalMs: o.outboxPollMs,
       onError: (err) => log.error({ err }, 'outbox relay failed; retrying'),
     });
-    this.conductor = new Conductor(o.db, this.poolStore, o.backlog, this.relay, applier, o.lease, log.child({ context: 'Conductor' }), {
-      defaultCapacity: o.defaultPoolCapacity,
-      tenantWeights: o.tenantWeights,
-    });
+    this.conductor = new Conductor(
+      o.db,
+      this.poolStore,
+      o.backlog,
+      this.relay,
+      applier,
+      o.lease,
+      log.child({ context: 'Conductor' }),
+      {
+        defaultCapacity: o.defaultPoolCapacity,
+        tenantWeights: o.tenantWeights,
+      },
+    );
     const unparker = new KeyUnparker(o.db, o.backlog);
     this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs, unparker);
     const workers = new WorkerStore(o.db);
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
-    this.watchdog = new Watchdog(o.db, workers, applier, o.backlog, this.relay, () => this.conductor.isLeading(), () => this.conductor.nudge(), log.child({ context: 'Watchdog' }), o.watchdog);
+    this.watchdog = new Watchdog(
+      o.db,
+      workers,
+      applier,
+      o.backlog,
+      this.relay,
+      () => this.conductor.isLeading(),
+      () => this.conductor.nudge(),
+      log.child({ context: 'Watchdog' }),
+      o.watchdog,
+    );
     this.schedules = new ScheduleRunner(o.db, this.relay, () => this.conductor.isLeading(), log);
     this.retention = new RetentionPurger(o.db, () => this.conductor.isLeading(), log, o.retentionSeconds);
-    this.consumer = new SchedulerConsumer(o.bus, o.db, this.relay, applier, log, async (entries, released, keys) => {
-      if (entries.length > 0) {
-        await o.backlog.add(entries);
-        this.conductor.noteLanes(entries);
-      }
-      if (keys.length > 0) await unparker.unpark(keys);
-      if (released.size > 0) this.conductor.nudge();
-    });
+    this.consumer = new SchedulerConsumer(
+      o.bus,
+      o.db,
+      this.relay,
+      applier,
+      log,
+      async (entries, released, keys) => {
+        if (entries.length > 0) {
+          await o.backlog.add(entries);
+          this.conductor.noteLanes(entries);
+        }
+        if (keys.length > 0) await unparker.unpark(keys);
+        if (released.size > 0) this.conductor.nudge();
+      },
+    );
   }
 
   async start(): Promise<void> {
@@ -107,6 +141,26 @@ class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShu
   async beforeApplicationShutdown() {
     await this.scheduler.stop();
   }
+}
+
+/** The tunables of SchedulerModuleOptions, read from validated configuration. */
+export function schedulerSettingsFrom(
+  config: Config,
+): Omit<SchedulerModuleOptions, 'bus' | 'db' | 'logger' | 'backlog' | 'lease'> {
+  return {
+    outboxPollMs: config.OUTBOX_POLL_MS,
+    recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
+    defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
+    retentionSeconds: config.JOB_RETENTION_SECONDS,
+    tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
+    watchdog: {
+      intervalMs: config.WATCHDOG_INTERVAL_MS,
+      lostAfterMs: config.WORKER_LOST_AFTER_MS,
+      defaultHardMs: config.JOB_HARD_TIMEOUT_MS,
+      graceMs: config.CANCEL_GRACE_MS + 2_000,
+    },
+    pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
+  };
 }
 
 @Module({})

@@ -77,7 +77,11 @@ export class Watchdog {
   private async recoverLost(): Promise<void> {
     const n = await this.abandonEach(
       (tx) => jobsOfLostWorkers(tx, this.o.lostAfterMs, 200),
-      (job) => ({ code: ERROR_CODES.workerLost, message: `worker ${job.workerId ?? '(unknown)'} stopped sending heartbeats`, retryable: true }),
+      (job) => ({
+        code: ERROR_CODES.workerLost,
+        message: `worker ${job.workerId ?? '(unknown)'} stopped sending heartbeats`,
+        retryable: true,
+      }),
     );
     if (n > 0) this.logger.warn({ jobs: n }, 'recovered jobs of lost workers');
     this.recovered += n;
@@ -88,14 +92,22 @@ export class Watchdog {
       (tx) => jobsPastHardLimit(tx, this.o.defaultHardMs, this.o.graceMs, 200),
       (job) => {
         const ms = (job.timeouts as { hardMs?: number } | null)?.hardMs ?? this.o.defaultHardMs;
-        return { code: ERROR_CODES.timedOut, message: `hard time limit of ${ms} ms reached`, retryable: false, details: { limit: 'hard', ms } };
+        return {
+          code: ERROR_CODES.timedOut,
+          message: `hard time limit of ${ms} ms reached`,
+          retryable: false,
+          details: { limit: 'hard', ms },
+        };
       },
     );
     if (n > 0) this.logger.warn({ jobs: n }, 'timed out jobs past their hard limit');
     this.timedOut += n;
   }
 
-  private async abandonEach(find: (tx: Tx) => Promise<JobRecord[]>, errorOf: (job: JobRecord) => JobError): Promise<number> {
+  private async abandonEach(
+    find: (tx: Tx) => Promise<JobRecord[]>,
+    errorOf: (job: JobRecord) => JobError,
+  ): Promise<number> {
     const outbox: OutboxMessage[] = [];
     const entries: BacklogEntry[] = [];
     const changed = await this.db.transaction(async (tx) => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Job, Queue, Worker } from 'bullmq';
 import IORedis, { Redis } from 'ioredis';
 import { Backlog, BacklogEntry, bullPriority, entryKey, Lane, TakenEntry } from '../backlog.port';
+import { WaitSet } from '../wait-set';
 
 const PREFIX = 'jobplane';
 /** How often an idle pool looks for work added by another process (or come due). */
@@ -17,9 +18,12 @@ export class BullmqBacklog implements Backlog {
   private readonly queues = new Map<string, Queue>();
   private readonly workers = new Map<string, Worker>();
   private readonly token = randomUUID();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new WaitSet();
 
-  constructor(redisUrl: string, private readonly keyPrefix = PREFIX) {
+  constructor(
+    redisUrl: string,
+    private readonly keyPrefix = PREFIX,
+  ) {
     this.connection = new IORedis(redisUrl, { maxRetriesPerRequest: null, enableReadyCheck: true });
   }
 
@@ -27,7 +31,7 @@ export class BullmqBacklog implements Backlog {
     try {
       await this.addBulk(entries);
     } finally {
-      for (const pool of new Set(entries.map((e) => e.pool))) this.waiters.get(pool)?.forEach((w) => w());
+      for (const pool of new Set(entries.map((e) => e.pool))) this.waiters.wake(pool);
     }
   }
 
@@ -69,7 +73,9 @@ export class BullmqBacklog implements Backlog {
     };
   }
 
-  async holds(entries: { jobId: string; attempt: number; pool: string; tenant: string }[]): Promise<boolean[]> {
+  async holds(
+    entries: { jobId: string; attempt: number; pool: string; tenant: string }[],
+  ): Promise<boolean[]> {
     if (entries.length === 0) return [];
     const pipeline = this.connection.pipeline();
     for (const e of entries) pipeline.exists(`${this.keyPrefix}:${queueName(e)}:${entryKey(e)}`);
@@ -89,7 +95,8 @@ export class BullmqBacklog implements Backlog {
 
   private queue(name: string): Queue {
     let q = this.queues.get(name);
-    if (!q) this.queues.set(name, (q = new Queue(name, { connection: this.connection, prefix: this.keyPrefix })));
+    if (!q)
+      this.queues.set(name, (q = new Queue(name, { connection: this.connection, prefix: this.keyPrefix })));
     return q;
   }
 
@@ -98,21 +105,7 @@ export class BullmqBacklog implements Backlog {
    * come due elsewhere); an add from this process wakes it at once.
    */
   waitForWork(pool: string, maxWaitMs: number): Promise<void> {
-    return this.idle(pool, Math.min(POLL_MS, maxWaitMs));
-  }
-
-  private idle(pool: string, ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const set = this.waiters.get(pool) ?? new Set();
-      this.waiters.set(pool, set);
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      set.add(done);
-    });
+    return this.waiters.wait(pool, Math.min(POLL_MS, maxWaitMs));
   }
 
   private worker(name: string): Worker {

@@ -1,4 +1,5 @@
 import { Backlog, BacklogEntry, entryKey, Lane, TakenEntry } from '../backlog.port';
+import { WaitSet } from '../wait-set';
 
 interface Held extends BacklogEntry {
   seq: number;
@@ -8,7 +9,7 @@ interface Held extends BacklogEntry {
 /** Embedded mode's backlog: the same ordering as the BullMQ one, in memory. */
 export class MemoryBacklog implements Backlog {
   private readonly pools = new Map<string, Map<string, Held>>();
-  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly waiters = new WaitSet();
   private seq = 0;
 
   async add(entries: BacklogEntry[]): Promise<void> {
@@ -48,25 +49,15 @@ export class MemoryBacklog implements Backlog {
   }
 
   waitForWork(pool: string, maxWaitMs: number): Promise<void> {
-    return new Promise((resolve) => {
-      const set = this.waiters.get(pool) ?? new Set();
-      this.waiters.set(pool, set);
-      const done = () => {
-        clearTimeout(timer);
-        set.delete(done);
-        resolve();
-      };
-      const timer = setTimeout(done, maxWaitMs);
-      set.add(done);
-    });
+    return this.waiters.wait(pool, maxWaitMs);
   }
 
   async close(): Promise<void> {
-    this.waiters.forEach((set) => set.forEach((w) => w()));
+    this.waiters.wakeAll();
   }
 
   private wake(pool: string, afterMs: number): void {
-    const fire = () => this.waiters.get(pool)?.forEach((w) => w());
+    const fire = () => this.waiters.wake(pool);
     if (afterMs <= 0) fire();
     else setTimeout(fire, afterMs).unref();
   }
