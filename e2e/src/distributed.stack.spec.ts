@@ -109,6 +109,17 @@ describe('distributed stack', () => {
     expect((await waitForState(ctx.api, job.id, TERMINAL, 5_000)).state).toBe('cancelled');
   });
 
+  it('exports scheduler metrics: dispatches, pool gauges, leader', async () => {
+    const scheduler = ctx.stack.processes.find((p) => p.name === 'scheduler')!;
+    const text = await (await fetch(scheduler.healthUrl.replace('/health/ready', '/metrics'))).text();
+    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1]);
+    expect(value('jobplane_dispatches_total')).toBeGreaterThanOrEqual(202);
+    expect(value('jobplane_scheduler_leader')).toBe(1);
+    expect(text).toMatch(/^jobplane_pool_capacity\{[^}]*pool="default"[^}]*\} 100$/m);
+    expect(text).toMatch(/^jobplane_backlog_depth\{[^}]*pool="default"[^}]*\} 0$/m);
+    expect(text).toMatch(/^jobplane_pool_in_flight\{[^}]*pool="default"[^}]*\} \d+$/m);
+  });
+
   it('reports dependency health on every service', async () => {
     for (const p of ctx.stack.processes) {
       const res = await fetch(p.healthUrl);

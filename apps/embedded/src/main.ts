@@ -8,11 +8,13 @@ import { assertConnected, InProcessBus, jobplaneTopology } from '@jobplane/messa
 import { Database } from '@jobplane/persistence';
 import {
   MemoryBacklog,
+  registerSchedulerMetrics,
+  Scheduler,
   SchedulerModule,
   schedulerSettingsFrom,
   SoleLeader,
 } from '@jobplane/scheduler-service';
-import { createLogger, onShutdownSignal } from '@jobplane/telemetry';
+import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
 import { WorkerModule } from '@jobplane/worker-service';
 
 /**
@@ -28,6 +30,8 @@ async function main() {
   const bus = new InProcessBus();
   await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
 
+  const metrics = createMetricsRegistry('embedded');
+
   @Module({
     imports: [
       ApiModule.forRoot({
@@ -36,6 +40,7 @@ async function main() {
         logger,
         config,
         service: 'embedded',
+        metrics,
         readiness: [
           { name: 'database', check: () => db.ping() },
           { name: 'bus', check: () => assertConnected(bus) },
@@ -64,6 +69,8 @@ async function main() {
   class EmbeddedRoot {}
 
   const app = await createHttpApp(EmbeddedRoot, logger);
+  const scheduler = app.get(Scheduler);
+  registerSchedulerMetrics(metrics, scheduler.poolStore, scheduler.counters(), config.DEFAULT_POOL_CAPACITY);
   await app.listen(config.PORT, config.HOST);
   const url = `http://${config.HOST}:${config.PORT}`;
   logger.info({ url, dataDir, pools }, 'jobplane (embedded) ready');

@@ -7,6 +7,8 @@ import { Database } from '@jobplane/persistence';
 import {
   BullmqBacklog,
   RedisLeaderLease,
+  registerSchedulerMetrics,
+  Scheduler,
   SchedulerModule,
   schedulerSettingsFrom,
 } from '@jobplane/scheduler-service';
@@ -46,9 +48,12 @@ async function main() {
     logger: new PinoNestLogger(logger),
   });
   await app.init();
+  const registry = createMetricsRegistry('scheduler');
+  const scheduler = app.get(Scheduler);
+  registerSchedulerMetrics(registry, scheduler.poolStore, scheduler.counters(), config.DEFAULT_POOL_CAPACITY);
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
-    registry: createMetricsRegistry('scheduler'),
+    registry,
     ready: [
       { name: 'postgres', check: () => db.ping() },
       { name: 'rabbitmq', check: () => assertConnected(bus) },

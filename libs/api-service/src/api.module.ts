@@ -10,6 +10,7 @@ import type { Config } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger } from '@jobplane/telemetry';
+import type { Registry } from 'prom-client';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -24,6 +25,8 @@ export interface ApiModuleOptions {
   /** Service label of the metrics (`api`, or `embedded`). */
   service: string;
   readiness: HealthCheck[];
+  /** The registry `/metrics` serves (default: a new one labelled with `service`). */
+  metrics?: Registry;
 }
 
 /** Relays what the api commits to the outbox; started after boot, drained before shutdown. */
@@ -69,7 +72,7 @@ export class ApiModule {
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
-        { provide: METRICS_REGISTRY, useValue: createMetricsRegistry(o.service) },
+        { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
       ],
     };
   }

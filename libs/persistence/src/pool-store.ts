@@ -100,6 +100,16 @@ export class PoolStore {
     return new Map(rows.map((r) => [r.pool, { depth: Number(r.n), oldestAgeMs: Math.max(0, Date.now() - new Date(r.oldest).getTime()) }]));
   }
 
+  /** Pools that live workers (seen within `withinMs`) serve. */
+  async served(withinMs = 60_000): Promise<string[]> {
+    const rows = await this.db.query<{ pool: string }>(
+      `SELECT DISTINCT p->>'pool' AS pool FROM workers, jsonb_array_elements(pools) AS p
+       WHERE last_seen_at > now() - $1 * interval '1 millisecond'`,
+      [withinMs],
+    );
+    return rows.map((r) => r.pool);
+  }
+
   /** Tenants with undispatched jobs, per pool (the conductor's lanes). */
   async lanes(): Promise<Map<string, string[]>> {
     const rows = await this.db.query<{ pool: string; tenant: string }>(

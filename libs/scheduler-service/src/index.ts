@@ -14,3 +14,4 @@ export * from './watchdog';
 export * from './heartbeat-consumer';
 export * from './retention-purger';
 export * from './schedule-runner';
+export * from './scheduler-metrics';

@@ -20,6 +20,7 @@ import { KeyUnparker } from './key-unparker';
 import { RetentionPurger } from './retention-purger';
 import { ScheduleRunner } from './schedule-runner';
 import { SchedulerConsumer } from './scheduler-consumer';
+import type { SchedulerCounters } from './scheduler-metrics';
 import { Watchdog, WatchdogOptions } from './watchdog';
 
 export interface SchedulerModuleOptions {
@@ -105,6 +106,19 @@ export class Scheduler {
         if (released.size > 0) this.conductor.nudge();
       },
     );
+  }
+
+  /** What the metrics report about this process. */
+  counters(): SchedulerCounters {
+    return {
+      dispatched: () => this.conductor.dispatched,
+      repaired: () => this.reconciler.repaired,
+      purged: () => this.retention.purged,
+      recovered: () => this.watchdog.recovered,
+      timedOut: () => this.watchdog.timedOut,
+      fired: () => this.schedules.fired,
+      leading: () => this.conductor.isLeading(),
+    };
   }
 
   async start(): Promise<void> {
