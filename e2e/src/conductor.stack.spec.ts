@@ -255,6 +255,25 @@ describe('scheduler conductor (distributed)', () => {
     expect(view.position).toBe(0);
     expect((await waitForState(ctx.api, queued.id, TERMINAL, 15_000)).state).toBe('succeeded');
     await ctx.api.post(`/v1/jobs/${delayed.id}:cancel`);
+
+    await ctx.api.request('PATCH', '/v1/pools/cap1', { paused: true });
+    const paused = await submit(ctx.api, { type: 'debug.echo', pool: 'cap1' });
+    expect((await ctx.api.get<JobView>(`/v1/jobs/${paused.id}`)).body.waitReason).toBe('pool_paused');
+    await ctx.api.request('PATCH', '/v1/pools/cap1', { paused: false });
+    expect((await waitForState(ctx.api, paused.id, TERMINAL, 15_000)).state).toBe('succeeded');
+
+    const flaky = await submit(ctx.api, {
+      type: 'debug.flaky',
+      pool: 'retry',
+      payload: { failTimes: 1 },
+      backoff: { type: 'fixed', baseMs: 3_000 },
+    });
+    const backingOff = await eventually(async () => (await ctx.api.get<JobView>(`/v1/jobs/${flaky.id}`)).body, {
+      until: (j) => j.waitReason === 'retry_backoff',
+      what: 'retry_backoff',
+    });
+    expect(new Date(backingOff.waitingUntil!).getTime()).toBeGreaterThan(Date.now());
+    expect(backingOff.error).toMatchObject({ retryable: true });
   });
 
   it('retries with backoff: fails twice, then succeeds at attempt 3 within the jitter bounds', async () => {

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig, parsePools } from './load-config';
-import { parsePoolSpecs } from './pool-specs';
+import { configuredPools, parsePoolSpecs } from './pool-specs';
 
 describe('loadConfig', () => {
   it('applies defaults and coerces numbers', () => {
@@ -56,5 +56,28 @@ describe('parsePoolSpecs', () => {
     expect(() => parsePoolSpecs('capacity=2', 1)).toThrow(/before any pool name/);
     expect(() => parsePoolSpecs('a:rate=fast', 1)).toThrow(/rate "fast"/);
     expect(() => parsePoolSpecs('a:size=3', 1)).toThrow(/not capacity=N/);
+  });
+});
+
+describe('pools from a YAML file', () => {
+  const { writeFileSync, mkdtempSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
+  const dir = mkdtempSync(`${require('node:os').tmpdir()}/pools-`);
+
+  it('merges POOLS_FILE with POOLS, POOLS winning', () => {
+    const file = `${dir}/pools.yaml`;
+    writeFileSync(file, 'pools:\n  metal: { capacity: 2 }\n  cloud: { capacity: 5, rate: 60/min }\n  gpu: {}\n');
+    expect(configuredPools({ POOLS: 'cloud:capacity=9', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 7 })).toEqual([
+      { name: 'metal', capacity: 2, rate: null },
+      { name: 'cloud', capacity: 9, rate: null },
+      { name: 'gpu', capacity: 7, rate: null },
+    ]);
+  });
+
+  it('names the file and the problem', () => {
+    const file = `${dir}/bad.yaml`;
+    writeFileSync(file, 'pools:\n  metal: { rate: fast }\n');
+    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(`POOLS_FILE ${file}: rate "fast"`);
+    writeFileSync(file, 'nothing: here\n');
+    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(/expected a "pools:" map/);
   });
 });

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+
 export interface PoolSpec {
   name: string;
   capacity: number;
@@ -41,4 +44,41 @@ export function parseTenantWeights(spec: string): Record<string, number> {
     weights[part.slice(0, i)] = Number(part.slice(i + 1));
   }
   return weights;
+}
+
+/**
+ * Reads pools from a YAML file, e.g.
+ * ```yaml
+ * pools:
+ *   metal: { capacity: 2 }
+ *   cloud: { capacity: 5, rate: 60/min }
+ * ```
+ * Throws an error naming the file and the bad entry.
+ */
+export function readPoolsFile(path: string, defaultCapacity: number): PoolSpec[] {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new Error(`POOLS_FILE ${path}: ${(err as Error).message}`);
+  }
+  const pools = (doc as { pools?: unknown } | null)?.pools;
+  if (!pools || typeof pools !== 'object' || Array.isArray(pools)) throw new Error(`POOLS_FILE ${path}: expected a "pools:" map of name -> {capacity, rate}`);
+  const spec = Object.entries(pools as Record<string, { capacity?: unknown; rate?: unknown } | null>)
+    .map(([name, p]) => [`${name}:`, p?.capacity !== undefined ? `capacity=${String(p.capacity)}` : '', p?.rate !== undefined ? `rate=${String(p.rate)}` : ''].filter(Boolean).join(','))
+    .join(',')
+    .replace(/:,/g, ':');
+  try {
+    return parsePoolSpecs(spec, defaultCapacity);
+  } catch (err) {
+    throw new Error(`POOLS_FILE ${path}: ${(err as Error).message.replace(/^POOLS: /, '')}`);
+  }
+}
+
+/** Pools from POOLS_FILE, then POOLS (a pool named in both takes the POOLS settings). */
+export function configuredPools(config: { POOLS: string; POOLS_FILE?: string | undefined; DEFAULT_POOL_CAPACITY: number }): PoolSpec[] {
+  const byName = new Map<string, PoolSpec>();
+  if (config.POOLS_FILE) for (const p of readPoolsFile(config.POOLS_FILE, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
+  for (const p of parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
+  return [...byName.values()];
 }

@@ -70,6 +70,11 @@ export const VARIABLES = {
     description: 'Fair share between tenants within a pool: dispatches per round-robin turn, e.g. `acme:3,beta:1` (others get 1).',
     services: ['scheduler', 'embedded'],
   },
+  POOLS_FILE: {
+    schema: z.string().min(1).optional(),
+    description: 'A YAML file of pools (`pools: {metal: {capacity: 2}, cloud: {capacity: 5, rate: 60/min}}`), read at scheduler start; POOLS entries override it.',
+    services: ['scheduler', 'embedded'],
+  },
   DEFAULT_POOL_CAPACITY: { schema: z.coerce.number().int().min(0).default(100), description: 'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).', services: ['api', 'scheduler', 'embedded'] },
   WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
   WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },

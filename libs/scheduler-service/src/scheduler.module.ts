@@ -6,7 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Config, parsePoolSpecs, parseTenantWeights } from '@jobplane/config';
+import { Config, configuredPools, parseTenantWeights } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -173,7 +173,7 @@ export function schedulerSettingsFrom(
       defaultHardMs: config.JOB_HARD_TIMEOUT_MS,
       graceMs: config.CANCEL_GRACE_MS + 2_000,
     },
-    pools: parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY),
+    pools: configuredPools(config),
   };
 }
 
