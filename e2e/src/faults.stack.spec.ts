@@ -1,5 +1,5 @@
 import type { JobView } from '@jobplane/contracts';
-import { eventually, ServiceProcess } from '@jobplane/testing';
+import { eventually, ServiceProcess, stopService } from '@jobplane/testing';
 import { submit, TERMINAL, useStack, waitForState } from './jobs';
 
 /**
@@ -9,9 +9,10 @@ import { submit, TERMINAL, useStack, waitForState } from './jobs';
 describe('faults (distributed)', () => {
   const ctx = useStack({
     workers: 2,
-    workerPools: 'crash:4,limits:4,load:16',
+    workerPools: 'drain:10,crash:4,limits:4,load:16',
     env: {
       WORKER_HEARTBEAT_MS: '300',
+      WORKER_DRAIN_SECONDS: '1',
       WORKER_LOST_AFTER_MS: '2500',
       WATCHDOG_INTERVAL_MS: '250',
       CANCEL_GRACE_MS: '500',
@@ -39,6 +40,38 @@ describe('faults (distributed)', () => {
       what: `${ids.length} jobs terminal`,
     });
   }
+
+  it('drains a worker on SIGTERM: exits 0, hands back what did not finish, nothing lost', async () => {
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 20 }, () =>
+          submit(ctx.api, { type: 'sleep', pool: 'drain', payload: { seconds: 3 } }),
+        ),
+      )
+    ).map((j) => j.id);
+    await eventually(
+      async () =>
+        (
+          await ctx.pg.query(
+            `SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND state = 'running' AND worker_id LIKE 'worker-1-%'`,
+            [ids],
+          )
+        ).rows[0].n,
+      { until: (n) => n >= 5, what: 'worker-1 running drain jobs' },
+    );
+    const t0 = Date.now();
+    expect(await stopService(proc('worker-1'))).toBe(0);
+    const stopMs = Date.now() - t0;
+    const rows = await allTerminal(ids);
+    const handedBack = rows.filter((r) => r.starts > 1).length;
+    console.log(
+      `drain: worker-1 exited 0 after ${stopMs} ms; ${handedBack} of 20 jobs handed back and finished elsewhere`,
+    );
+    expect(rows.every((r) => r.state === 'succeeded' && r.terminal === 1 && r.attempt === 1)).toBe(true);
+    expect(handedBack).toBeGreaterThan(0);
+    expect(stopMs).toBeLessThan(10_000);
+    await ctx.stack.startWorker('worker-1b');
+  });
 
   it('times out a job at its hard limit, and honours a soft limit', async () => {
     const hard = await submit(ctx.api, {
