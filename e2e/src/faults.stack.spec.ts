@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import type { JobView } from '@jobplane/contracts';
 import { eventually, ServiceProcess, stopService } from '@jobplane/testing';
 import { submit, TERMINAL, useStack, waitForState } from './jobs';
@@ -71,6 +72,36 @@ describe('faults (distributed)', () => {
     expect(handedBack).toBeGreaterThan(0);
     expect(stopMs).toBeLessThan(10_000);
     await ctx.stack.startWorker('worker-1b');
+  });
+
+  it('acks a long job early (before the broker delivery timeout) and still recovers it if its worker dies', async () => {
+    const early = await ctx.stack.startWorker('worker-early', {
+      WORKER_POOLS: 'early:2',
+      WORKER_EARLY_ACK_MS: '1000',
+    });
+    const job = await submit(ctx.api, {
+      type: 'sleep',
+      pool: 'early',
+      payload: { seconds: 10 },
+      maxAttempts: 3,
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
+    await waitForState(ctx.api, job.id, ['running']);
+    // RabbitMQ's queue statistics lag by seconds, so the worker's own log says when it acked.
+    await eventually(() => readFileSync(early.logFile, 'utf8').includes('delivery acknowledged early'), {
+      timeoutMs: 10_000,
+      what: 'delivery acked while the job runs',
+    });
+    expect((await ctx.api.get<JobView>(`/v1/jobs/${job.id}`)).body.state).toBe('running');
+    early.child.kill('SIGKILL');
+    await ctx.stack.startWorker('worker-early-2', { WORKER_POOLS: 'early:2' });
+    const done = await waitForState(ctx.api, job.id, TERMINAL, 30_000);
+    // No broker redelivery (it was acked): the watchdog recovered it as a new attempt.
+    expect(done).toMatchObject({ state: 'succeeded', attempt: 2 });
+    const types = (await ctx.api.get(`/v1/jobs/${job.id}/events`)).body.items.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(types).toContain('worker_lost');
   });
 
   it('times out a job at its hard limit, and honours a soft limit', async () => {

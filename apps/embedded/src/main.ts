@@ -61,6 +61,7 @@ async function main() {
         drainMs: config.WORKER_DRAIN_SECONDS * 1000,
         cancelGraceMs: config.CANCEL_GRACE_MS,
         heartbeatMs: config.WORKER_HEARTBEAT_MS,
+        earlyAckMs: config.WORKER_EARLY_ACK_MS,
         workerId: 'embedded',
       }),
       AuditModule.forRoot({ bus, db, logger }),

@@ -78,6 +78,12 @@ export const VARIABLES = {
   DEFAULT_POOL_CAPACITY: { schema: z.coerce.number().int().min(0).default(100), description: 'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).', services: ['api', 'scheduler', 'embedded'] },
   WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
   WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },
+  WORKER_EARLY_ACK_MS: {
+    schema: z.coerce.number().int().min(1_000).default(1_350_000),
+    description:
+      "A delivery still running after this long is acknowledged early, before RabbitMQ's consumer_timeout (30 min by default) could close the channel and redeliver it; from then on heartbeats and the scheduler's watchdog guard the job. Keep it below the broker's consumer_timeout.",
+    services: ['worker', 'embedded'],
+  },
   CANCEL_GRACE_MS: { schema: z.coerce.number().int().min(0).default(5000), description: 'How long a cancelled or timed-out handler may take to stop before its attempt is abandoned.', services: ['worker', 'scheduler', 'embedded'] },
   WORKER_HEARTBEAT_MS: { schema: z.coerce.number().int().min(100).max(60_000).default(2_000), description: 'How often a worker announces itself and its running attempts.', services: ['worker', 'embedded'] },
   WORKER_LOST_AFTER_MS: { schema: z.coerce.number().int().min(1_000).default(10_000), description: 'A worker silent this long is lost: its running jobs are put back (or failed when out of attempts).', services: ['scheduler', 'embedded'] },

@@ -19,7 +19,7 @@ export interface Stack {
   amqpUrl: string;
   databaseUrl: string;
   processes: ServiceProcess[];
-  startWorker(name?: string): Promise<ServiceProcess>;
+  startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
@@ -92,9 +92,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
-    startWorker: (name) => {
+    startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
-      return start(workerName, 'worker', { WORKER_ID: `${workerName}-${id}`, ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}) });
+      return start(workerName, 'worker', {
+        WORKER_ID: `${workerName}-${id}`,
+        ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
+        ...extraEnv,
+      });
     },
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));

@@ -27,6 +27,8 @@ export interface WorkerOptions {
   progressIntervalMs?: number;
   /** Cancelled ids remembered so a dispatch that arrives after its cancel never starts. */
   cancelMemory?: number;
+  /** Ack a delivery still running after this long (before the broker's consumer timeout redelivers it). */
+  earlyAckMs?: number;
   version?: string;
 }
 
@@ -182,10 +184,18 @@ export class WorkerRuntime {
       });
       let finish!: () => void;
       this.running.set(msg.jobId, { runner, attempt, delivery, done: new Promise((r) => (finish = r)) });
+      // A long job must not outlive the broker's delivery timeout unacked (the broker would close the
+      // channel and redeliver it while it still runs): ack early, and let heartbeats guard it.
+      const earlyAck = setTimeout(() => {
+        log.info({ afterMs: this.options.earlyAckMs }, 'long job: delivery acknowledged early; the watchdog guards it now');
+        delivery.ack();
+      }, this.options.earlyAckMs ?? 1_350_000);
+      earlyAck.unref();
       let outcome: Outcome;
       try {
         outcome = await runner.run();
       } finally {
+        clearTimeout(earlyAck);
         this.running.delete(msg.jobId);
         finish();
       }
