@@ -268,10 +268,13 @@ describe('scheduler conductor (distributed)', () => {
       payload: { failTimes: 1 },
       backoff: { type: 'fixed', baseMs: 3_000 },
     });
-    const backingOff = await eventually(async () => (await ctx.api.get<JobView>(`/v1/jobs/${flaky.id}`)).body, {
-      until: (j) => j.waitReason === 'retry_backoff',
-      what: 'retry_backoff',
-    });
+    const backingOff = await eventually(
+      async () => (await ctx.api.get<JobView>(`/v1/jobs/${flaky.id}`)).body,
+      {
+        until: (j) => j.waitReason === 'retry_backoff',
+        what: 'retry_backoff',
+      },
+    );
     expect(new Date(backingOff.waitingUntil!).getTime()).toBeGreaterThan(Date.now());
     expect(backingOff.error).toMatchObject({ retryable: true });
   });

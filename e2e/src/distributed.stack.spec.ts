@@ -112,7 +112,8 @@ describe('distributed stack', () => {
   it('exports scheduler metrics: dispatches, pool gauges, leader', async () => {
     const scheduler = ctx.stack.processes.find((p) => p.name === 'scheduler')!;
     const text = await (await fetch(scheduler.healthUrl.replace('/health/ready', '/metrics'))).text();
-    const value = (name: string) => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1]);
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)$`, 'm').exec(text)?.[1]);
     expect(value('jobplane_dispatches_total')).toBeGreaterThanOrEqual(202);
     expect(value('jobplane_scheduler_leader')).toBe(1);
     expect(text).toMatch(/^jobplane_pool_capacity\{[^}]*pool="default"[^}]*\} 100$/m);

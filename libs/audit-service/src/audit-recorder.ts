@@ -44,7 +44,12 @@ export class AuditRecorder {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, 250);
         try {
-          await this.db.transaction((tx) => this.append(tx, batch.map((b) => b.message)));
+          await this.db.transaction((tx) =>
+            this.append(
+              tx,
+              batch.map((b) => b.message),
+            ),
+          );
           batch.forEach((b) => b.delivery.ack());
           this.recorded += batch.length;
         } catch (err) {
@@ -60,9 +65,12 @@ export class AuditRecorder {
   private async append(tx: Tx, messages: Message[]): Promise<void> {
     const ids = messages.map((m) => m.id);
     const dupes = new Set(
-      (await tx.query<{ event_id: string }>(`SELECT event_id FROM audit_records WHERE event_id = ANY($1::uuid[])`, [ids])).map(
-        (r) => r.event_id,
-      ),
+      (
+        await tx.query<{ event_id: string }>(
+          `SELECT event_id FROM audit_records WHERE event_id = ANY($1::uuid[])`,
+          [ids],
+        )
+      ).map((r) => r.event_id),
     );
     const heads = new Map<string, { seq: number; hash: string }>();
     const seenInBatch = new Set<string>();
@@ -78,9 +86,26 @@ export class AuditRecorder {
         );
         head = last ? { seq: Number(last.tenant_seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
       }
-      const record = { eventId: m.id, tenant: m.tenant, tenantSeq: head.seq + 1, type: m.type, occurredAt: m.occurredAt, body: m };
+      const record = {
+        eventId: m.id,
+        tenant: m.tenant,
+        tenantSeq: head.seq + 1,
+        type: m.type,
+        occurredAt: m.occurredAt,
+        body: m,
+      };
       const hash = chainHash(head.hash, record);
-      rows.push({ event_id: m.id, tenant: m.tenant, tenant_seq: record.tenantSeq, job_id: m.jobId, type: m.type, occurred_at: m.occurredAt, body: m, prev_hash: head.hash, hash });
+      rows.push({
+        event_id: m.id,
+        tenant: m.tenant,
+        tenant_seq: record.tenantSeq,
+        job_id: m.jobId,
+        type: m.type,
+        occurred_at: m.occurredAt,
+        body: m,
+        prev_hash: head.hash,
+        hash,
+      });
       heads.set(m.tenant, { seq: record.tenantSeq, hash });
     }
     if (rows.length === 0) return;
@@ -95,7 +120,10 @@ export class AuditRecorder {
 }
 
 /** Recomputes a tenant's chain; returns the first broken record, or null if intact. */
-export async function verifyChain(db: Database, tenant: string): Promise<{ brokenAt: number | null; checked: number }> {
+export async function verifyChain(
+  db: Database,
+  tenant: string,
+): Promise<{ brokenAt: number | null; checked: number }> {
   const rows = await db.query<Record<string, unknown>>(
     `SELECT event_id, tenant, tenant_seq, type, occurred_at, body, prev_hash, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq`,
     [tenant],
@@ -103,8 +131,16 @@ export async function verifyChain(db: Database, tenant: string): Promise<{ broke
   let prev = GENESIS_HASH;
   for (const r of rows) {
     const body = r.body as Message;
-    const expected = chainHash(prev, { eventId: r.event_id as string, tenant, tenantSeq: Number(r.tenant_seq), type: r.type as string, occurredAt: body.occurredAt, body });
-    if (r.prev_hash !== prev || r.hash !== expected) return { brokenAt: Number(r.tenant_seq), checked: rows.length };
+    const expected = chainHash(prev, {
+      eventId: r.event_id as string,
+      tenant,
+      tenantSeq: Number(r.tenant_seq),
+      type: r.type as string,
+      occurredAt: body.occurredAt,
+      body,
+    });
+    if (r.prev_hash !== prev || r.hash !== expected)
+      return { brokenAt: Number(r.tenant_seq), checked: rows.length };
     prev = r.hash;
   }
   return { brokenAt: null, checked: rows.length };

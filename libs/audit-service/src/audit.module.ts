@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { MessageBus } from '@jobplane/messaging';
 import type { Database } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -19,6 +26,10 @@ class AuditLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdow
 export class AuditModule {
   static forRoot(o: { bus: MessageBus; db: Database; logger: Logger }): DynamicModule {
     const recorder = new AuditRecorder(o.bus, o.db, o.logger.child({ context: 'AuditRecorder' }));
-    return { module: AuditModule, providers: [{ provide: AuditRecorder, useValue: recorder }, AuditLifecycle], exports: [AuditRecorder] };
+    return {
+      module: AuditModule,
+      providers: [{ provide: AuditRecorder, useValue: recorder }, AuditLifecycle],
+      exports: [AuditRecorder],
+    };
   }
 }

@@ -15,6 +15,16 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** hash_n = sha256(hash_{n-1} || canonical record): altering any record breaks every later link. */
-export function chainHash(prevHash: string, record: { eventId: string; tenant: string; tenantSeq: number; type: string; occurredAt: string; body: unknown }): string {
+export function chainHash(
+  prevHash: string,
+  record: {
+    eventId: string;
+    tenant: string;
+    tenantSeq: number;
+    type: string;
+    occurredAt: string;
+    body: unknown;
+  },
+): string {
   return createHash('sha256').update(prevHash).update(canonicalJson(record)).digest('hex');
 }

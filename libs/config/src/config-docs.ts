@@ -12,7 +12,8 @@ function defaultOf(schema: z.ZodType): string {
 /** Markdown for docs/configuration.md, generated from the variables table. */
 export function renderConfigDocs(): string {
   const rows = Object.entries(VARIABLES).map(
-    ([name, v]) => `| \`${name}\` | ${defaultOf(v.schema as z.ZodType)} | ${v.services.join(', ')} | ${v.description} |`,
+    ([name, v]) =>
+      `| \`${name}\` | ${defaultOf(v.schema as z.ZodType)} | ${v.services.join(', ')} | ${v.description} |`,
   );
   return [
     '# Configuration',

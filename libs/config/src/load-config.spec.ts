@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError, loadConfig, parsePools } from './load-config';
 import { configuredPools, parsePoolSpecs } from './pool-specs';
 
@@ -15,7 +18,13 @@ describe('loadConfig', () => {
     let error: unknown;
     try {
       loadConfig(
-        { PORT: 'eighty', DATABASE_URL: 'mysql://u:secret@h/db', AMQP_URL: 'nope', WORKER_POOLS: 'a:0', POOLS: 'a:speed=9' },
+        {
+          PORT: 'eighty',
+          DATABASE_URL: 'mysql://u:secret@h/db',
+          AMQP_URL: 'nope',
+          WORKER_POOLS: 'a:0',
+          POOLS: 'a:speed=9',
+        },
         { required: ['REDIS_URL'] },
       );
     } catch (e) {
@@ -24,7 +33,9 @@ describe('loadConfig', () => {
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems.join('\n');
     expect(problems).toMatch(/^PORT="eighty"/m);
-    expect(problems).toMatch(/DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db: must be a URL starting with postgres:\/\//);
+    expect(problems).toMatch(
+      /DATABASE_URL=mysql:\/\/u:\*\*\*@h\/db: must be a URL starting with postgres:\/\//,
+    );
     expect(problems).not.toContain('secret');
     expect(problems).toMatch(/AMQP_URL=\(unparseable URL\)/);
     expect(problems).toMatch(/WORKER_POOLS/);
@@ -42,7 +53,6 @@ describe('loadConfig', () => {
 
 describe('parsePoolSpecs', () => {
   it('reads capacities and rates, options following their pool', () => {
-    
     expect(parsePoolSpecs('metal:capacity=2,cloud:capacity=5,rate=60/min', 100)).toEqual([
       { name: 'metal', capacity: 2, rate: null },
       { name: 'cloud', capacity: 5, rate: { max: 60, perMs: 60_000 } },
@@ -52,7 +62,6 @@ describe('parsePoolSpecs', () => {
   });
 
   it('refuses malformed specs with a readable message', () => {
-    
     expect(() => parsePoolSpecs('capacity=2', 1)).toThrow(/before any pool name/);
     expect(() => parsePoolSpecs('a:rate=fast', 1)).toThrow(/rate "fast"/);
     expect(() => parsePoolSpecs('a:size=3', 1)).toThrow(/not capacity=N/);
@@ -60,13 +69,17 @@ describe('parsePoolSpecs', () => {
 });
 
 describe('pools from a YAML file', () => {
-  const { writeFileSync, mkdtempSync } = jest.requireActual<typeof import('node:fs')>('node:fs');
-  const dir = mkdtempSync(`${require('node:os').tmpdir()}/pools-`);
+  const dir = mkdtempSync(join(tmpdir(), 'pools-'));
 
   it('merges POOLS_FILE with POOLS, POOLS winning', () => {
     const file = `${dir}/pools.yaml`;
-    writeFileSync(file, 'pools:\n  metal: { capacity: 2 }\n  cloud: { capacity: 5, rate: 60/min }\n  gpu: {}\n');
-    expect(configuredPools({ POOLS: 'cloud:capacity=9', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 7 })).toEqual([
+    writeFileSync(
+      file,
+      'pools:\n  metal: { capacity: 2 }\n  cloud: { capacity: 5, rate: 60/min }\n  gpu: {}\n',
+    );
+    expect(
+      configuredPools({ POOLS: 'cloud:capacity=9', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 7 }),
+    ).toEqual([
       { name: 'metal', capacity: 2, rate: null },
       { name: 'cloud', capacity: 9, rate: null },
       { name: 'gpu', capacity: 7, rate: null },
@@ -76,8 +89,12 @@ describe('pools from a YAML file', () => {
   it('names the file and the problem', () => {
     const file = `${dir}/bad.yaml`;
     writeFileSync(file, 'pools:\n  metal: { rate: fast }\n');
-    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(`POOLS_FILE ${file}: rate "fast"`);
+    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(
+      `POOLS_FILE ${file}: rate "fast"`,
+    );
     writeFileSync(file, 'nothing: here\n');
-    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(/expected a "pools:" map/);
+    expect(() => configuredPools({ POOLS: '', POOLS_FILE: file, DEFAULT_POOL_CAPACITY: 1 })).toThrow(
+      /expected a "pools:" map/,
+    );
   });
 });

@@ -20,16 +20,23 @@ export function loadConfig<R extends VariableName = never>(
 ): Values & { [K in R]-?: NonNullable<Values[K]> } {
   const problems: string[] = [];
   const out: Record<string, unknown> = {};
-  for (const [name, variable] of Object.entries(VARIABLES) as [VariableName, (typeof VARIABLES)[VariableName]][]) {
+  for (const [name, variable] of Object.entries(VARIABLES) as [
+    VariableName,
+    (typeof VARIABLES)[VariableName],
+  ][]) {
     const raw = env[name] === '' ? undefined : (env[name] ?? options.defaults?.[name]);
     if (raw === undefined && (options.required as readonly string[] | undefined)?.includes(name)) {
       problems.push(`${name} is required: ${variable.description}`);
       continue;
     }
     const schema = variable.schema as z.ZodType;
-    const parsed = raw === undefined && !(schema instanceof z.ZodDefault) ? { success: true as const, data: undefined } : schema.safeParse(raw);
+    const parsed =
+      raw === undefined && !(schema instanceof z.ZodDefault)
+        ? { success: true as const, data: undefined }
+        : schema.safeParse(raw);
     if (parsed.success) out[name] = parsed.data;
-    else problems.push(`${name}=${redact(name, raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    else
+      problems.push(`${name}=${redact(name, raw)}: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
   }
   if (problems.length) throw new ConfigError(problems);
   return out as Values & { [K in R]-?: NonNullable<Values[K]> };
@@ -58,8 +65,12 @@ export function parsePools(spec: string): { pool: string; concurrency: number }[
   });
 }
 
-
 /** Connection settings of the job registry in distributed mode. */
 export function postgresOptions(config: Config & { DATABASE_URL: string }) {
-  return { kind: 'postgres' as const, url: config.DATABASE_URL, schema: config.DATABASE_SCHEMA, poolSize: config.DATABASE_POOL_SIZE };
+  return {
+    kind: 'postgres' as const,
+    url: config.DATABASE_URL,
+    schema: config.DATABASE_SCHEMA,
+    poolSize: config.DATABASE_POOL_SIZE,
+  };
 }

@@ -13,11 +13,15 @@ export interface PoolSpec {
  */
 export function parsePoolSpecs(spec: string, defaultCapacity: number): PoolSpec[] {
   const pools: PoolSpec[] = [];
-  for (const raw of spec.split(',').map((t) => t.trim()).filter(Boolean)) {
+  for (const raw of spec
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)) {
     let token = raw;
     if (raw.includes(':')) {
       const [name, rest] = raw.split(':', 2) as [string, string];
-      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name)) throw new Error(`POOLS: "${name}" is not a valid pool name`);
+      if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(name))
+        throw new Error(`POOLS: "${name}" is not a valid pool name`);
       pools.push({ name, capacity: defaultCapacity, rate: null });
       token = rest;
       if (!token) continue;
@@ -29,7 +33,14 @@ export function parsePoolSpecs(spec: string, defaultCapacity: number): PoolSpec[
     else if (key === 'rate') {
       const m = /^([1-9][0-9]*)\/(ms|s|sec|m|min|h)$/.exec(value);
       if (!m) throw new Error(`POOLS: rate "${value}" must look like 10/s, 60/min or 1000/h`);
-      const unit: Record<string, number> = { ms: 1, s: 1000, sec: 1000, m: 60_000, min: 60_000, h: 3_600_000 };
+      const unit: Record<string, number> = {
+        ms: 1,
+        s: 1000,
+        sec: 1000,
+        m: 60_000,
+        min: 60_000,
+        h: 3_600_000,
+      };
       pool.rate = { max: Number(m[1]), perMs: unit[m[2]!]! };
     } else throw new Error(`POOLS: "${token}" is not capacity=N or rate=N/unit`);
   }
@@ -63,9 +74,20 @@ export function readPoolsFile(path: string, defaultCapacity: number): PoolSpec[]
     throw new Error(`POOLS_FILE ${path}: ${(err as Error).message}`);
   }
   const pools = (doc as { pools?: unknown } | null)?.pools;
-  if (!pools || typeof pools !== 'object' || Array.isArray(pools)) throw new Error(`POOLS_FILE ${path}: expected a "pools:" map of name -> {capacity, rate}`);
+  if (!pools || typeof pools !== 'object' || Array.isArray(pools))
+    throw new Error(`POOLS_FILE ${path}: expected a "pools:" map of name -> {capacity, rate}`);
+  const scalar = (v: unknown) =>
+    typeof v === 'string' || typeof v === 'number' ? String(v) : JSON.stringify(v);
   const spec = Object.entries(pools as Record<string, { capacity?: unknown; rate?: unknown } | null>)
-    .map(([name, p]) => [`${name}:`, p?.capacity !== undefined ? `capacity=${String(p.capacity)}` : '', p?.rate !== undefined ? `rate=${String(p.rate)}` : ''].filter(Boolean).join(','))
+    .map(([name, p]) =>
+      [
+        `${name}:`,
+        p?.capacity !== undefined ? `capacity=${scalar(p.capacity)}` : '',
+        p?.rate !== undefined ? `rate=${scalar(p.rate)}` : '',
+      ]
+        .filter(Boolean)
+        .join(','),
+    )
     .join(',')
     .replace(/:,/g, ':');
   try {
@@ -76,9 +98,14 @@ export function readPoolsFile(path: string, defaultCapacity: number): PoolSpec[]
 }
 
 /** Pools from POOLS_FILE, then POOLS (a pool named in both takes the POOLS settings). */
-export function configuredPools(config: { POOLS: string; POOLS_FILE?: string | undefined; DEFAULT_POOL_CAPACITY: number }): PoolSpec[] {
+export function configuredPools(config: {
+  POOLS: string;
+  POOLS_FILE?: string | undefined;
+  DEFAULT_POOL_CAPACITY: number;
+}): PoolSpec[] {
   const byName = new Map<string, PoolSpec>();
-  if (config.POOLS_FILE) for (const p of readPoolsFile(config.POOLS_FILE, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
+  if (config.POOLS_FILE)
+    for (const p of readPoolsFile(config.POOLS_FILE, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
   for (const p of parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
   return [...byName.values()];
 }

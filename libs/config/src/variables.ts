@@ -12,38 +12,94 @@ export interface Variable<T extends z.ZodType = z.ZodType> {
   services: ('api' | 'scheduler' | 'worker' | 'audit' | 'embedded')[];
 }
 
-const bool = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((v) => v === 'true' || v === '1');
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const port = z.coerce.number().int().min(0).max(65535);
 const url = (protocols: string[]) =>
-  z.string().refine((v) => {
-    try {
-      return protocols.includes(new URL(v).protocol);
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`,
+  );
 
 const all: Variable['services'] = ['api', 'scheduler', 'worker', 'audit', 'embedded'];
 
 export const VARIABLES = {
-  HOST: { schema: z.string().min(1).default('0.0.0.0'), description: 'Interface the HTTP API listens on (embedded mode defaults to 127.0.0.1).', services: ['api', 'embedded'] },
+  HOST: {
+    schema: z.string().min(1).default('0.0.0.0'),
+    description: 'Interface the HTTP API listens on (embedded mode defaults to 127.0.0.1).',
+    services: ['api', 'embedded'],
+  },
   PORT: { schema: port.default(8080), description: 'Port of the HTTP API.', services: ['api', 'embedded'] },
-  HEALTH_PORT: { schema: port.default(8081), description: 'Port of the health and metrics endpoints of scheduler, worker and audit (they have no public API).', services: ['scheduler', 'worker', 'audit'] },
-  DATABASE_URL: { schema: url(['postgres:', 'postgresql:']), description: 'Postgres connection URL of the job registry.', services: ['api', 'scheduler', 'audit'] },
-  DATABASE_SCHEMA: { schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('public'), description: 'Postgres schema holding jobplane tables (created if missing).', services: ['api', 'scheduler', 'audit'] },
-  DATABASE_POOL_SIZE: { schema: z.coerce.number().int().min(1).max(200).default(10), description: 'Postgres connections per process.', services: ['api', 'scheduler', 'audit'] },
-  MIGRATE_ON_START: { schema: bool.default(true), description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.', services: ['api', 'scheduler', 'audit'] },
-  AMQP_URL: { schema: url(['amqp:', 'amqps:']), description: 'RabbitMQ connection URL.', services: ['api', 'scheduler', 'worker', 'audit'] },
-  REDIS_URL: { schema: url(['redis:', 'rediss:']), description: 'Redis URL (scheduler backlog and timers; API rate limits).', services: ['api', 'scheduler'] },
-  REDIS_PREFIX: { schema: z.string().regex(/^[a-zA-Z0-9:_-]{1,64}$/).default('jobplane'), description: 'Prefix of every Redis key (backlog queues, leader lease); separates installations sharing one Redis.', services: ['scheduler'] },
-  DATA_DIR: { schema: z.string().min(1).default('./var'), description: 'Directory of the embedded database; jobs survive restarts of embedded mode.', services: ['embedded'] },
-  LOG_LEVEL: { schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'), description: 'Minimum level of JSON logs.', services: all },
+  HEALTH_PORT: {
+    schema: port.default(8081),
+    description:
+      'Port of the health and metrics endpoints of scheduler, worker and audit (they have no public API).',
+    services: ['scheduler', 'worker', 'audit'],
+  },
+  DATABASE_URL: {
+    schema: url(['postgres:', 'postgresql:']),
+    description: 'Postgres connection URL of the job registry.',
+    services: ['api', 'scheduler', 'audit'],
+  },
+  DATABASE_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .default('public'),
+    description: 'Postgres schema holding jobplane tables (created if missing).',
+    services: ['api', 'scheduler', 'audit'],
+  },
+  DATABASE_POOL_SIZE: {
+    schema: z.coerce.number().int().min(1).max(200).default(10),
+    description: 'Postgres connections per process.',
+    services: ['api', 'scheduler', 'audit'],
+  },
+  MIGRATE_ON_START: {
+    schema: bool.default(true),
+    description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.',
+    services: ['api', 'scheduler', 'audit'],
+  },
+  AMQP_URL: {
+    schema: url(['amqp:', 'amqps:']),
+    description: 'RabbitMQ connection URL.',
+    services: ['api', 'scheduler', 'worker', 'audit'],
+  },
+  REDIS_URL: {
+    schema: url(['redis:', 'rediss:']),
+    description: 'Redis URL (scheduler backlog and timers; API rate limits).',
+    services: ['api', 'scheduler'],
+  },
+  REDIS_PREFIX: {
+    schema: z
+      .string()
+      .regex(/^[a-zA-Z0-9:_-]{1,64}$/)
+      .default('jobplane'),
+    description:
+      'Prefix of every Redis key (backlog queues, leader lease); separates installations sharing one Redis.',
+    services: ['scheduler'],
+  },
+  DATA_DIR: {
+    schema: z.string().min(1).default('./var'),
+    description: 'Directory of the embedded database; jobs survive restarts of embedded mode.',
+    services: ['embedded'],
+  },
+  LOG_LEVEL: {
+    schema: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    description: 'Minimum level of JSON logs.',
+    services: all,
+  },
   WORKER_POOLS: {
     schema: z
       .string()
-      .regex(/^[a-z0-9][a-z0-9-]*:[1-9][0-9]*(,[a-z0-9][a-z0-9-]*:[1-9][0-9]*)*$/, 'format: pool:concurrency[,pool:concurrency...]')
+      .regex(
+        /^[a-z0-9][a-z0-9-]*:[1-9][0-9]*(,[a-z0-9][a-z0-9-]*:[1-9][0-9]*)*$/,
+        'format: pool:concurrency[,pool:concurrency...]',
+      )
       .default('default:8'),
     description: 'Pools this worker serves and the concurrency of each, e.g. `metal:1,cloud:10`.',
     services: ['worker', 'embedded'],
@@ -59,7 +115,8 @@ export const VARIABLES = {
           ctx.addIssue({ code: 'custom', message: (err as Error).message });
         }
       }),
-    description: 'Pools with their capacity and rate limit, seeded at scheduler start (changes made through `PATCH /v1/pools/{pool}` are kept), e.g. `metal:capacity=2,cloud:capacity=5,rate=60/min`.',
+    description:
+      'Pools with their capacity and rate limit, seeded at scheduler start (changes made through `PATCH /v1/pools/{pool}` are kept), e.g. `metal:capacity=2,cloud:capacity=5,rate=60/min`.',
     services: ['scheduler', 'embedded'],
   },
   TENANT_WEIGHTS: {
@@ -67,33 +124,93 @@ export const VARIABLES = {
       .string()
       .regex(/^$|^[^:,]+:[1-9][0-9]*(,[^:,]+:[1-9][0-9]*)*$/, 'format: tenant:weight[,tenant:weight...]')
       .default(''),
-    description: 'Fair share between tenants within a pool: dispatches per round-robin turn, e.g. `acme:3,beta:1` (others get 1).',
+    description:
+      'Fair share between tenants within a pool: dispatches per round-robin turn, e.g. `acme:3,beta:1` (others get 1).',
     services: ['scheduler', 'embedded'],
   },
   POOLS_FILE: {
     schema: z.string().min(1).optional(),
-    description: 'A YAML file of pools (`pools: {metal: {capacity: 2}, cloud: {capacity: 5, rate: 60/min}}`), read at scheduler start; POOLS entries override it.',
+    description:
+      'A YAML file of pools (`pools: {metal: {capacity: 2}, cloud: {capacity: 5, rate: 60/min}}`), read at scheduler start; POOLS entries override it.',
     services: ['scheduler', 'embedded'],
   },
-  DEFAULT_POOL_CAPACITY: { schema: z.coerce.number().int().min(0).default(100), description: 'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).', services: ['api', 'scheduler', 'embedded'] },
-  WORKER_ID: { schema: z.string().min(1).max(200).optional(), description: 'Identity of this worker (defaults to host name and pid).', services: ['worker'] },
-  WORKER_DRAIN_SECONDS: { schema: z.coerce.number().min(0).max(3600).default(30), description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.', services: ['worker', 'embedded'] },
+  DEFAULT_POOL_CAPACITY: {
+    schema: z.coerce.number().int().min(0).default(100),
+    description:
+      'Capacity of a pool that POOLS does not name (at most this many of its jobs dispatched and unfinished).',
+    services: ['api', 'scheduler', 'embedded'],
+  },
+  WORKER_ID: {
+    schema: z.string().min(1).max(200).optional(),
+    description: 'Identity of this worker (defaults to host name and pid).',
+    services: ['worker'],
+  },
+  WORKER_DRAIN_SECONDS: {
+    schema: z.coerce.number().min(0).max(3600).default(30),
+    description: 'On SIGTERM, how long in-flight jobs may run before they are handed back.',
+    services: ['worker', 'embedded'],
+  },
   WORKER_EARLY_ACK_MS: {
     schema: z.coerce.number().int().min(1_000).default(1_350_000),
     description:
       "A delivery still running after this long is acknowledged early, before RabbitMQ's consumer_timeout (30 min by default) could close the channel and redeliver it; from then on heartbeats and the scheduler's watchdog guard the job. Keep it below the broker's consumer_timeout.",
     services: ['worker', 'embedded'],
   },
-  CANCEL_GRACE_MS: { schema: z.coerce.number().int().min(0).default(5000), description: 'How long a cancelled or timed-out handler may take to stop before its attempt is abandoned.', services: ['worker', 'scheduler', 'embedded'] },
-  WORKER_HEARTBEAT_MS: { schema: z.coerce.number().int().min(100).max(60_000).default(2_000), description: 'How often a worker announces itself and its running attempts.', services: ['worker', 'embedded'] },
-  WORKER_LOST_AFTER_MS: { schema: z.coerce.number().int().min(1_000).default(10_000), description: 'A worker silent this long is lost: its running jobs are put back (or failed when out of attempts).', services: ['scheduler', 'embedded'] },
-  JOB_HARD_TIMEOUT_MS: { schema: z.coerce.number().int().min(0).default(0), description: 'Hard time limit of jobs that set none (`timeouts.hardMs`); 0 = none. Past it (plus CANCEL_GRACE_MS) the scheduler times the job out even if its worker is silent.', services: ['scheduler', 'embedded'] },
-  WATCHDOG_INTERVAL_MS: { schema: z.coerce.number().int().min(100).default(1_000), description: 'How often the scheduler looks for lost workers and jobs past their hard limit.', services: ['scheduler', 'embedded'] },
-  OUTBOX_POLL_MS: { schema: z.coerce.number().int().min(10).max(60_000).default(500), description: 'Fallback poll of the outbox (rows are relayed at once after commit; the poll catches leftovers).', services: ['api', 'scheduler', 'embedded'] },
-  RECOVERY_INTERVAL_MS: { schema: z.coerce.number().int().min(100).default(10_000), description: 'How often the scheduler re-dispatches queued jobs whose dispatch never happened (lost message, due delay).', services: ['scheduler', 'embedded'] },
-  JOB_RETENTION_SECONDS: { schema: z.coerce.number().int().min(0).default(604_800), description: 'Terminal jobs, their events and results are purged after this long; 0 disables.', services: ['scheduler', 'embedded'] },
-  DEFAULT_TENANT: { schema: z.string().min(1).max(100).default('default'), description: 'Tenant of requests until API keys are configured.', services: ['api', 'embedded'] },
-  SHUTDOWN_TIMEOUT_MS: { schema: z.coerce.number().int().min(0).default(10_000), description: 'Upper bound on a graceful shutdown of api, scheduler and audit.', services: ['api', 'scheduler', 'audit', 'embedded'] },
+  CANCEL_GRACE_MS: {
+    schema: z.coerce.number().int().min(0).default(5000),
+    description:
+      'How long a cancelled or timed-out handler may take to stop before its attempt is abandoned.',
+    services: ['worker', 'scheduler', 'embedded'],
+  },
+  WORKER_HEARTBEAT_MS: {
+    schema: z.coerce.number().int().min(100).max(60_000).default(2_000),
+    description: 'How often a worker announces itself and its running attempts.',
+    services: ['worker', 'embedded'],
+  },
+  WORKER_LOST_AFTER_MS: {
+    schema: z.coerce.number().int().min(1_000).default(10_000),
+    description:
+      'A worker silent this long is lost: its running jobs are put back (or failed when out of attempts).',
+    services: ['scheduler', 'embedded'],
+  },
+  JOB_HARD_TIMEOUT_MS: {
+    schema: z.coerce.number().int().min(0).default(0),
+    description:
+      'Hard time limit of jobs that set none (`timeouts.hardMs`); 0 = none. Past it (plus CANCEL_GRACE_MS) the scheduler times the job out even if its worker is silent.',
+    services: ['scheduler', 'embedded'],
+  },
+  WATCHDOG_INTERVAL_MS: {
+    schema: z.coerce.number().int().min(100).default(1_000),
+    description: 'How often the scheduler looks for lost workers and jobs past their hard limit.',
+    services: ['scheduler', 'embedded'],
+  },
+  OUTBOX_POLL_MS: {
+    schema: z.coerce.number().int().min(10).max(60_000).default(500),
+    description:
+      'Fallback poll of the outbox (rows are relayed at once after commit; the poll catches leftovers).',
+    services: ['api', 'scheduler', 'embedded'],
+  },
+  RECOVERY_INTERVAL_MS: {
+    schema: z.coerce.number().int().min(100).default(10_000),
+    description:
+      'How often the scheduler re-dispatches queued jobs whose dispatch never happened (lost message, due delay).',
+    services: ['scheduler', 'embedded'],
+  },
+  JOB_RETENTION_SECONDS: {
+    schema: z.coerce.number().int().min(0).default(604_800),
+    description: 'Terminal jobs, their events and results are purged after this long; 0 disables.',
+    services: ['scheduler', 'embedded'],
+  },
+  DEFAULT_TENANT: {
+    schema: z.string().min(1).max(100).default('default'),
+    description: 'Tenant of requests until API keys are configured.',
+    services: ['api', 'embedded'],
+  },
+  SHUTDOWN_TIMEOUT_MS: {
+    schema: z.coerce.number().int().min(0).default(10_000),
+    description: 'Upper bound on a graceful shutdown of api, scheduler and audit.',
+    services: ['api', 'scheduler', 'audit', 'embedded'],
+  },
 } satisfies Record<string, Variable>;
 
 export type VariableName = keyof typeof VARIABLES;

@@ -10,22 +10,39 @@ export const MAX_PRIORITY = 20;
 export const DEFAULT_PRIORITY = 10;
 export const DEFAULT_MAX_ATTEMPTS = 3;
 
-export const jobTypeSchema = z.string().regex(JOB_TYPE_PATTERN, 'job type: letters, digits, ".", "_", "-" (max 128)');
+export const jobTypeSchema = z
+  .string()
+  .regex(JOB_TYPE_PATTERN, 'job type: letters, digits, ".", "_", "-" (max 128)');
 export const poolSchema = z.string().regex(POOL_PATTERN, 'pool: lower-case letters, digits and "-" (max 63)');
 export const prioritySchema = z.number().int().min(MIN_PRIORITY).max(MAX_PRIORITY);
 
 export const backoffSchema = z.strictObject({
   type: z.enum(['exponential', 'fixed']),
   baseMs: z.number().int().min(0).max(86_400_000),
-  maxMs: z.number().int().min(0).max(7 * 86_400_000).optional(),
+  maxMs: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86_400_000)
+    .optional(),
 });
 export type Backoff = z.infer<typeof backoffSchema>;
 
 export const timeoutsSchema = z.strictObject({
   /** After this the handler's AbortSignal fires; it may clean up. */
-  softMs: z.number().int().positive().max(7 * 86_400_000).optional(),
+  softMs: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400_000)
+    .optional(),
   /** After this the attempt is abandoned and the job times out. */
-  hardMs: z.number().int().positive().max(7 * 86_400_000).optional(),
+  hardMs: z
+    .number()
+    .int()
+    .positive()
+    .max(7 * 86_400_000)
+    .optional(),
   /** Retry a timed-out attempt if attempts remain (default: a timeout is final). */
   retryOnTimeout: z.boolean().optional(),
 });
@@ -50,6 +67,11 @@ export const jsonValueSchema: z.ZodType<unknown> = z.json();
 export const concurrencySchema = z.strictObject({
   key: z.string().min(1).max(200),
   limit: z.number().int().min(1).max(10_000).default(1),
-  rate: z.strictObject({ max: z.number().int().min(1).max(1_000_000), perMs: z.number().int().min(1).max(86_400_000) }).optional(),
+  rate: z
+    .strictObject({
+      max: z.number().int().min(1).max(1_000_000),
+      perMs: z.number().int().min(1).max(86_400_000),
+    })
+    .optional(),
 });
 export type Concurrency = z.output<typeof concurrencySchema>;

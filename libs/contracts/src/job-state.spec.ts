@@ -1,4 +1,12 @@
-import { canTransition, isTerminal, JOB_STATES, JobState, MANUAL_RETRY_FROM, sourcesOf, TRANSITIONS } from './job-state';
+import {
+  canTransition,
+  isTerminal,
+  JOB_STATES,
+  JobState,
+  MANUAL_RETRY_FROM,
+  sourcesOf,
+  TRANSITIONS,
+} from './job-state';
 
 const allowed: [JobState, JobState][] = [
   ['queued', 'running'],

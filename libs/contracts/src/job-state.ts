@@ -2,7 +2,12 @@
 export const JOB_STATES = ['queued', 'running', 'succeeded', 'failed', 'timeout', 'cancelled'] as const;
 export type JobState = (typeof JOB_STATES)[number];
 
-export const TERMINAL_STATES: ReadonlySet<JobState> = new Set(['succeeded', 'failed', 'timeout', 'cancelled']);
+export const TERMINAL_STATES: ReadonlySet<JobState> = new Set([
+  'succeeded',
+  'failed',
+  'timeout',
+  'cancelled',
+]);
 
 export function isTerminal(state: JobState): boolean {
   return TERMINAL_STATES.has(state);

@@ -15,7 +15,9 @@ describe('message envelope', () => {
   });
 
   it('names every invalid field', () => {
-    const bad = { ...createMessage('job.started', { jobId, tenant: 't', data: { attempt: 1, workerId: 'w' } }) };
+    const bad = {
+      ...createMessage('job.started', { jobId, tenant: 't', data: { attempt: 1, workerId: 'w' } }),
+    };
     const result = parseMessage({ ...bad, jobId: 'nope', data: { attempt: 0, workerId: 'w' } });
     expect(result.ok).toBe(false);
     if (!result.ok) {

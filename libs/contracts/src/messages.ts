@@ -46,7 +46,10 @@ export const messageDataSchemas = {
    * scheduler -> workers (control fanout): stop this job if you run it. With `attempt`, stop only
    * that attempt (a timed-out or lost attempt) and do not refuse the job's later attempts.
    */
-  'job.cancel': z.object({ reason: z.string().max(1000).optional(), attempt: z.number().int().min(1).optional() }),
+  'job.cancel': z.object({
+    reason: z.string().max(1000).optional(),
+    attempt: z.number().int().min(1).optional(),
+  }),
   /** worker -> scheduler: an attempt began. */
   'job.started': z.object({ attempt, workerId: z.string().max(200) }),
   /** worker -> scheduler: throttled progress of an attempt. */

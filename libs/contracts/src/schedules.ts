@@ -14,13 +14,17 @@ function validTimezone(tz: string): boolean {
   }
 }
 
-const cronSchema = z.string().min(1).max(200).superRefine((expr, ctx) => {
-  try {
-    CronExpressionParser.parse(expr);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `not a cron expression: ${(err as Error).message}` });
-  }
-});
+const cronSchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((expr, ctx) => {
+    try {
+      CronExpressionParser.parse(expr);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a cron expression: ${(err as Error).message}` });
+    }
+  });
 
 const scheduleTiming = {
   /** Standard 5-field cron, or 6 fields with seconds first. */
@@ -38,7 +42,10 @@ export const createScheduleRequestSchema = z
     job: scheduleJobTemplateSchema,
     paused: z.boolean().optional().default(false),
   })
-  .refine((s) => (s.cron === undefined) !== (s.everySeconds === undefined), { message: 'give exactly one of cron or everySeconds', path: ['cron'] });
+  .refine((s) => (s.cron === undefined) !== (s.everySeconds === undefined), {
+    message: 'give exactly one of cron or everySeconds',
+    path: ['cron'],
+  });
 export type CreateScheduleRequest = z.output<typeof createScheduleRequestSchema>;
 
 export const patchScheduleRequestSchema = z
@@ -48,7 +55,10 @@ export const patchScheduleRequestSchema = z
     job: scheduleJobTemplateSchema.optional(),
     paused: z.boolean().optional(),
   })
-  .refine((s) => !(s.cron !== undefined && s.everySeconds !== undefined), { message: 'give at most one of cron or everySeconds', path: ['cron'] });
+  .refine((s) => !(s.cron !== undefined && s.everySeconds !== undefined), {
+    message: 'give at most one of cron or everySeconds',
+    path: ['cron'],
+  });
 export type PatchScheduleRequest = z.output<typeof patchScheduleRequestSchema>;
 
 export interface ScheduleTiming {

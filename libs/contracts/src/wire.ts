@@ -39,7 +39,9 @@ export function workQueueName(pool: string): string {
 export const DEFAULT_DELIVERY_LIMIT = 5;
 
 /** Queue arguments for a durable quorum queue with an explicit delivery limit and dead-lettering. */
-export function quorumQueueArguments(opts: { deliveryLimit?: number; singleActiveConsumer?: boolean; messageTtlMs?: number } = {}) {
+export function quorumQueueArguments(
+  opts: { deliveryLimit?: number; singleActiveConsumer?: boolean; messageTtlMs?: number } = {},
+) {
   const args: Record<string, unknown> = {
     'x-queue-type': 'quorum',
     'x-delivery-limit': opts.deliveryLimit ?? DEFAULT_DELIVERY_LIMIT,

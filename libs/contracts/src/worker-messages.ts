@@ -28,5 +28,12 @@ export const workerHeartbeatSchema = z.object({
 export type WorkerHeartbeat = z.infer<typeof workerHeartbeatSchema>;
 
 export function createWorkerHeartbeat(workerId: string, data: WorkerHeartbeat['data']): WorkerHeartbeat {
-  return { v: CONTRACT_VERSION, id: uuidv7(), type: 'worker.heartbeat', workerId, occurredAt: new Date().toISOString(), data };
+  return {
+    v: CONTRACT_VERSION,
+    id: uuidv7(),
+    type: 'worker.heartbeat',
+    workerId,
+    occurredAt: new Date().toISOString(),
+    data,
+  };
 }

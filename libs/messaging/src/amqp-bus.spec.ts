@@ -3,7 +3,14 @@ import { execFile, execFileSync } from 'node:child_process';
 import * as amqp from 'amqplib';
 import { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE } from '@jobplane/contracts';
 import { AmqpBus } from './amqp-bus';
-import { collector, describeBusContract, holdsFor, json, uniqueId, waitFor } from './bus-contract.spec-helper';
+import {
+  collector,
+  describeBusContract,
+  holdsFor,
+  json,
+  uniqueId,
+  waitFor,
+} from './bus-contract.spec-helper';
 import type { Topology } from './message-bus';
 import { silentLogger, type BusLogger } from './support';
 
@@ -30,8 +37,10 @@ const raw = {
     return this.withChannel(async (ch) => (await ch.checkQueue(queue)).messageCount);
   },
   async deleteAll(created: { exchanges: string[]; queues: string[] }): Promise<void> {
-    for (const q of new Set(created.queues)) await this.withChannel((ch) => ch.deleteQueue(q)).catch(() => undefined);
-    for (const e of new Set(created.exchanges)) await this.withChannel((ch) => ch.deleteExchange(e)).catch(() => undefined);
+    for (const q of new Set(created.queues))
+      await this.withChannel((ch) => ch.deleteQueue(q)).catch(() => undefined);
+    for (const e of new Set(created.exchanges))
+      await this.withChannel((ch) => ch.deleteExchange(e)).catch(() => undefined);
   },
 };
 afterAll(async () => {
@@ -46,7 +55,12 @@ function recordingLogger() {
 }
 
 describeBusContract('AmqpBus', {
-  create: () => new AmqpBus({ url: AMQP_URL, connectionName: `jobplane-test-contract-${uniqueId()}`, logger: silentLogger }),
+  create: () =>
+    new AmqpBus({
+      url: AMQP_URL,
+      connectionName: `jobplane-test-contract-${uniqueId()}`,
+      logger: silentLogger,
+    }),
   readyCount: (_bus, queue) => raw.readyCount(queue),
   cleanup: (created) => raw.deleteAll(created),
 });
@@ -62,9 +76,16 @@ describe('AmqpBus against RabbitMQ', () => {
     const queue = `test.${id}.${tag}.q`;
     created.exchanges.push(exchange);
     created.queues.push(queue);
-    const topology: Topology = { exchanges: [{ name: exchange, kind: 'direct' }], queues: [{ name: queue, bindings: [{ exchange, routingKey: 'k' }] }] };
+    const topology: Topology = {
+      exchanges: [{ name: exchange, kind: 'direct' }],
+      queues: [{ name: queue, bindings: [{ exchange, routingKey: 'k' }] }],
+    };
     const log = recordingLogger();
-    const bus = new AmqpBus({ url: AMQP_URL, connectionName: `jobplane-test-${id}-${tag}`, logger: log.logger });
+    const bus = new AmqpBus({
+      url: AMQP_URL,
+      connectionName: `jobplane-test-${id}-${tag}`,
+      logger: log.logger,
+    });
     buses.push(bus);
     await bus.start(topology);
     const send = (body: unknown) => bus.publish([{ exchange, routingKey: 'k', body: json(body) }]);
@@ -79,10 +100,16 @@ describe('AmqpBus against RabbitMQ', () => {
   });
 
   it('gives up connecting with an error naming the host, never the password', async () => {
-    const bus = new AmqpBus({ url: 'amqp://jobplane:s3cret@127.0.0.1:1', connectTimeoutMs: 700, logger: silentLogger });
+    const bus = new AmqpBus({
+      url: 'amqp://jobplane:s3cret@127.0.0.1:1',
+      connectTimeoutMs: 700,
+      logger: silentLogger,
+    });
     const started = Date.now();
     const err = (await bus.start({ exchanges: [], queues: [] }).catch((e: unknown) => e)) as Error;
-    expect(err.message).toMatch(/^Could not connect to RabbitMQ at amqp:\/\/127\.0\.0\.1:1 within 700 ms: .*ECONNREFUSED/);
+    expect(err.message).toMatch(
+      /^Could not connect to RabbitMQ at amqp:\/\/127\.0\.0\.1:1 within 700 ms: .*ECONNREFUSED/,
+    );
     expect(err.message).not.toContain('s3cret');
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(bus.isConnected()).toBe(false);
@@ -91,7 +118,9 @@ describe('AmqpBus against RabbitMQ', () => {
   it('declares the shared dead-letter exchange and queue', async () => {
     await setup('dlx');
     await expect(raw.withChannel((ch) => ch.checkExchange(DEAD_LETTER_EXCHANGE))).resolves.toBeDefined();
-    await expect(raw.withChannel((ch) => ch.checkQueue(DEAD_LETTER_QUEUE))).resolves.toMatchObject({ queue: DEAD_LETTER_QUEUE });
+    await expect(raw.withChannel((ch) => ch.checkQueue(DEAD_LETTER_QUEUE))).resolves.toMatchObject({
+      queue: DEAD_LETTER_QUEUE,
+    });
   });
 
   it('reconnects after the socket dies: consumers resume, publishes wait and succeed', async () => {
@@ -110,7 +139,10 @@ describe('AmqpBus against RabbitMQ', () => {
 
     expect(bus.isConnected()).toBe(true);
     expect(log.count('amqp reconnected')).toBe(1);
-    await waitFor(() => new Set(got.deliveries.map((d) => d.body.toString())).size === 3, 'all three messages');
+    await waitFor(
+      () => new Set(got.deliveries.map((d) => d.body.toString())).size === 3,
+      'all three messages',
+    );
     await send(4);
     await waitFor(() => got.deliveries.some((d) => d.body.toString() === '4'), 'a delivery after reconnect');
   });
@@ -127,7 +159,10 @@ describe('AmqpBus against RabbitMQ', () => {
     const { bus, log, queue, send } = await setup('forced');
     const got = collector({ ack: true });
     await bus.consume(queue, got.handler, { prefetch: 5 });
-    const ctl = (...args: string[]) => new Promise<string>((resolve, reject) => execFile('rabbitmqctl', args, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))));
+    const ctl = (...args: string[]) =>
+      new Promise<string>((resolve, reject) =>
+        execFile('rabbitmqctl', args, (e, out) => (e ? reject(new Error(e.message)) : resolve(out))),
+      );
     const listing = await ctl('list_connections', '-q', '--no-table-headers', 'pid', 'client_properties');
     const line = listing.split('\n').find((l) => l.includes(`"${bus.connectionName}"`));
     expect(line).toBeDefined();
@@ -139,7 +174,10 @@ describe('AmqpBus against RabbitMQ', () => {
 
   it('keeps an exclusive queue name and its bindings across a reconnect', async () => {
     const { bus, log, exchange } = await setup('exclusive');
-    const { queues } = await bus.declare({ exchanges: [], queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange, routingKey: 'k' }] }] });
+    const { queues } = await bus.declare({
+      exchanges: [],
+      queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange, routingKey: 'k' }] }],
+    });
     const got = collector({ ack: true });
     await bus.consume(queues[0]!, got.handler, { prefetch: 1 });
     bus.destroySocketForTests();
@@ -150,15 +188,27 @@ describe('AmqpBus against RabbitMQ', () => {
 
   it('stays usable while another connection still holds its exclusive queue', async () => {
     const { bus, log, exchange, queue, send } = await setup('locked');
-    const { queues } = await bus.declare({ exchanges: [], queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange, routingKey: 'ctl' }] }] });
+    const { queues } = await bus.declare({
+      exchanges: [],
+      queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange, routingKey: 'ctl' }] }],
+    });
     const name = queues[0]!;
     const control = collector({ ack: true });
     await bus.consume(name, control.handler, { prefetch: 1 });
     // Play the half-dead old connection: grab the name while the bus sits in its reconnect backoff.
     bus.destroySocketForTests();
-    const grab = () => raw.withChannel((ch) => ch.assertQueue(name, { exclusive: true })).then(() => true, () => false);
+    const grab = () =>
+      raw
+        .withChannel((ch) => ch.assertQueue(name, { exclusive: true }))
+        .then(
+          () => true,
+          () => false,
+        );
     await waitFor(grab, 'the raw connection to own the exclusive queue');
-    await waitFor(() => log.count('amqp exclusive queues not redeclared yet; retrying') >= 1, 'the RESOURCE_LOCKED redeclare');
+    await waitFor(
+      () => log.count('amqp exclusive queues not redeclared yet; retrying') >= 1,
+      'the RESOURCE_LOCKED redeclare',
+    );
     await waitFor(() => bus.isConnected(), 'the reconnect despite the locked queue');
     const work = collector({ ack: true });
     await bus.consume(queue, work.handler, { prefetch: 1 });
@@ -187,7 +237,9 @@ describe('AmqpBus against RabbitMQ', () => {
 
   it('rejects a conflicting redeclaration and stays usable', async () => {
     const { bus, queue, send } = await setup('conflict');
-    await expect(bus.declare({ exchanges: [], queues: [{ name: queue, deliveryLimit: 3 }] })).rejects.toThrow(/Declaring queue .* failed: .*PRECONDITION/);
+    await expect(bus.declare({ exchanges: [], queues: [{ name: queue, deliveryLimit: 3 }] })).rejects.toThrow(
+      /Declaring queue .* failed: .*PRECONDITION/,
+    );
     expect(bus.isConnected()).toBe(true);
     await send('still fine');
     await waitFor(async () => (await raw.readyCount(queue)) === 1, 'the message in the queue');

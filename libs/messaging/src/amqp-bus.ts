@@ -1,9 +1,22 @@
 /** RabbitMQ adapter of the bus port (distributed mode). */
-import type { ConsumeOptions, DeclaredTopology, MessageBus, OutgoingMessage, Subscription, Topology } from './message-bus';
+import type {
+  ConsumeOptions,
+  DeclaredTopology,
+  MessageBus,
+  OutgoingMessage,
+  Subscription,
+  Topology,
+} from './message-bus';
 import { ConnectionManager, TopologyError, type Conn } from './amqp-connection';
 import { AmqpConsumer, type Handler } from './amqp-consumer';
 import { ConfirmPublisher } from './amqp-publisher';
-import { TopologyRegistry, deadLetterTopology, declareTopology, resolveQueueNames, withChannel } from './amqp-topology';
+import {
+  TopologyRegistry,
+  deadLetterTopology,
+  declareTopology,
+  resolveQueueNames,
+  withChannel,
+} from './amqp-topology';
 import { consoleLogger, errorMessage, sleep, type BusLogger } from './support';
 
 export interface AmqpBusOptions {
@@ -61,7 +74,10 @@ export class AmqpBus implements MessageBus {
     if (this.started) throw new Error('AmqpBus.start() may only be called once');
     this.started = true;
     const resolved = resolveQueueNames(topology);
-    this.topology.record({ exchanges: [...deadLetterTopology.exchanges, ...resolved.exchanges], queues: [...deadLetterTopology.queues, ...resolved.queues] });
+    this.topology.record({
+      exchanges: [...deadLetterTopology.exchanges, ...resolved.exchanges],
+      queues: [...deadLetterTopology.queues, ...resolved.queues],
+    });
     try {
       await this.connection.connect();
     } catch (err) {
@@ -99,7 +115,8 @@ export class AmqpBus implements MessageBus {
   }
 
   async consume(queue: string, handler: Handler, options: ConsumeOptions): Promise<Subscription> {
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error(`prefetch must be a positive integer, got ${options.prefetch}`);
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1)
+      throw new Error(`prefetch must be a positive integer, got ${options.prefetch}`);
     const consumer = new AmqpConsumer(queue, handler, options, this.log, (c) => this.keepConsuming(c));
     const deadline = Date.now() + this.publishTimeoutMs;
     for (;;) {
@@ -108,7 +125,8 @@ export class AmqpBus implements MessageBus {
         await consumer.attach(conn.model);
         break;
       } catch (err) {
-        if (conn.alive) throw new Error(`Consuming from '${queue}' failed: ${errorMessage(err)}`, { cause: err });
+        if (conn.alive)
+          throw new Error(`Consuming from '${queue}' failed: ${errorMessage(err)}`, { cause: err });
       }
     }
     this.consumers.add(consumer);
@@ -154,7 +172,10 @@ export class AmqpBus implements MessageBus {
     results.forEach((r, i) => {
       const consumer = active[i];
       if (r.status === 'rejected' && consumer) {
-        this.log.warn({ queue: consumer.queue, err: errorMessage(r.reason) }, 'amqp consumer could not resume; retrying');
+        this.log.warn(
+          { queue: consumer.queue, err: errorMessage(r.reason) },
+          'amqp consumer could not resume; retrying',
+        );
         this.keepConsuming(consumer);
       }
     });
@@ -185,7 +206,10 @@ export class AmqpBus implements MessageBus {
         conn.checkedExchanges.clear(); // e.g. 404: an exchange was deleted under us
         throw new Error(`Publish failed: ${publisher.closeError.message}`, { cause: publisher.closeError });
       }
-      this.log.warn({ count: pending.length }, 'amqp channel lost before confirms; republishing (at-least-once)');
+      this.log.warn(
+        { count: pending.length },
+        'amqp channel lost before confirms; republishing (at-least-once)',
+      );
     }
   }
 
@@ -219,7 +243,10 @@ export class AmqpBus implements MessageBus {
   private async beforeDeadline<T>(task: Promise<T>, deadline: number, what: string): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Timed out after ${this.publishTimeoutMs} ms waiting for ${what}`)), Math.max(0, deadline - Date.now()));
+      timer = setTimeout(
+        () => reject(new Error(`Timed out after ${this.publishTimeoutMs} ms waiting for ${what}`)),
+        Math.max(0, deadline - Date.now()),
+      );
     });
     try {
       return await Promise.race([task, timeout]);
@@ -241,7 +268,10 @@ export class AmqpBus implements MessageBus {
       return true;
     } catch (err) {
       if (!conn.alive) throw err;
-      this.log.warn({ connection: this.name, err: errorMessage(err) }, 'amqp exclusive queues not redeclared yet; retrying');
+      this.log.warn(
+        { connection: this.name, err: errorMessage(err) },
+        'amqp exclusive queues not redeclared yet; retrying',
+      );
       return false;
     }
   }
@@ -249,28 +279,35 @@ export class AmqpBus implements MessageBus {
   private keepDeclaringExclusive(): void {
     if (this.redeclaring) return;
     this.redeclaring = true;
-    this.retryInBackground(async (conn) => {
-      if (!(await this.declareExclusive(conn).catch(() => false))) return false;
-      this.log.info({ connection: this.name }, 'amqp exclusive queues redeclared');
-      return true;
-    }, () => (this.redeclaring = false));
+    this.retryInBackground(
+      async (conn) => {
+        if (!(await this.declareExclusive(conn).catch(() => false))) return false;
+        this.log.info({ connection: this.name }, 'amqp exclusive queues redeclared');
+        return true;
+      },
+      () => (this.redeclaring = false),
+    );
   }
 
   /** Re-attaches a consumer whose channel died (server cancel, channel error) while the bus lives. */
   private keepConsuming(consumer: AmqpConsumer): void {
     if (consumer.restarting) return;
     consumer.restarting = true;
-    this.retryInBackground(async (conn) => {
-      if (consumer.cancelled || !this.consumers.has(consumer) || consumer.isAttachedTo(conn.model)) return true;
-      try {
-        await consumer.attach(conn.model);
-        this.log.info({ queue: consumer.queue }, 'amqp consumer resumed');
-        return true;
-      } catch (err) {
-        this.log.warn({ queue: consumer.queue, err: errorMessage(err) }, 'amqp consumer restart failed');
-        return false;
-      }
-    }, () => (consumer.restarting = false));
+    this.retryInBackground(
+      async (conn) => {
+        if (consumer.cancelled || !this.consumers.has(consumer) || consumer.isAttachedTo(conn.model))
+          return true;
+        try {
+          await consumer.attach(conn.model);
+          this.log.info({ queue: consumer.queue }, 'amqp consumer resumed');
+          return true;
+        } catch (err) {
+          this.log.warn({ queue: consumer.queue, err: errorMessage(err) }, 'amqp consumer restart failed');
+          return false;
+        }
+      },
+      () => (consumer.restarting = false),
+    );
   }
 
   /** Runs `attempt` with backoff on the live connection until it returns true or the bus closes. */

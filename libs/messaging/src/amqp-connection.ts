@@ -83,7 +83,10 @@ export class ConnectionManager {
       if (this.closing) throw new Error(`AmqpBus is closed; cannot ${what}`);
       if (this.conn?.alive) return this.conn;
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`Timed out after ${this.o.waitTimeoutMs} ms waiting for the RabbitMQ connection to ${what}`);
+      if (left <= 0)
+        throw new Error(
+          `Timed out after ${this.o.waitTimeoutMs} ms waiting for the RabbitMQ connection to ${what}`,
+        );
       await onceOrTimeout(this.state, 'change', left);
     }
   }
@@ -120,10 +123,16 @@ export class ConnectionManager {
       }
       const wait = this.backoff(attempt);
       if (Date.now() + wait >= deadline) break;
-      this.o.log.warn({ url: redactUrl(this.o.url), attempt: attempt + 1, delayMs: wait, err: errorMessage(lastError) }, 'amqp connect failed; retrying');
+      this.o.log.warn(
+        { url: redactUrl(this.o.url), attempt: attempt + 1, delayMs: wait, err: errorMessage(lastError) },
+        'amqp connect failed; retrying',
+      );
       if (!(await sleep(wait, this.abort.signal))) throw new Error('AmqpBus closed while connecting');
     }
-    throw new Error(`Could not connect to RabbitMQ at ${redactUrl(this.o.url)} within ${this.o.connectTimeoutMs} ms: ${errorMessage(lastError)}`, { cause: lastError });
+    throw new Error(
+      `Could not connect to RabbitMQ at ${redactUrl(this.o.url)} within ${this.o.connectTimeoutMs} ms: ${errorMessage(lastError)}`,
+      { cause: lastError },
+    );
   }
 
   /** After an unexpected close: retries forever (until closed), each attempt fully set up. */
@@ -132,7 +141,10 @@ export class ConnectionManager {
     const task = (async () => {
       for (let attempt = 0; ; attempt++) {
         const wait = this.backoff(attempt);
-        this.o.log.info({ connection: this.o.name, attempt: attempt + 1, delayMs: wait }, 'amqp reconnecting');
+        this.o.log.info(
+          { connection: this.o.name, attempt: attempt + 1, delayMs: wait },
+          'amqp reconnecting',
+        );
         if (!(await sleep(wait, this.abort.signal))) return;
         try {
           if (this.activate(await this.establish())) {
@@ -142,7 +154,10 @@ export class ConnectionManager {
           if (this.closing) return;
         } catch (err) {
           const level = err instanceof TopologyError ? 'error' : 'warn';
-          this.o.log[level]({ connection: this.o.name, attempt: attempt + 1, err: errorMessage(err) }, 'amqp reconnect attempt failed');
+          this.o.log[level](
+            { connection: this.o.name, attempt: attempt + 1, err: errorMessage(err) },
+            'amqp reconnect attempt failed',
+          );
         }
       }
     })();
@@ -176,8 +191,12 @@ export class ConnectionManager {
     });
     const conn: Conn = { model, alive: true, checkedExchanges: new Set() };
     // Without an 'error' listener amqplib's emit would throw; the 'close' that follows does the work.
-    model.on('error', (err: Error) => log.warn({ connection: name, err: errorMessage(err) }, 'amqp connection error'));
-    model.on('blocked', (reason: string) => log.warn({ connection: name, reason }, 'amqp connection blocked by broker'));
+    model.on('error', (err: Error) =>
+      log.warn({ connection: name, err: errorMessage(err) }, 'amqp connection error'),
+    );
+    model.on('blocked', (reason: string) =>
+      log.warn({ connection: name, reason }, 'amqp connection blocked by broker'),
+    );
     model.on('unblocked', () => log.info({ connection: name }, 'amqp connection unblocked'));
     model.on('close', (err?: Error) => {
       conn.alive = false;

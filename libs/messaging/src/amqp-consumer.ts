@@ -48,7 +48,9 @@ export class AmqpConsumer {
   private async open(att: Attachment): Promise<void> {
     const ch = await att.model.createChannel();
     att.channel = ch;
-    ch.on('error', (err: Error) => this.log.warn({ queue: this.queue, err: errorMessage(err) }, 'amqp consumer channel error'));
+    ch.on('error', (err: Error) =>
+      this.log.warn({ queue: this.queue, err: errorMessage(err) }, 'amqp consumer channel error'),
+    );
     ch.on('close', () => {
       if (this.current !== att) return;
       this.current = undefined;
@@ -58,7 +60,9 @@ export class AmqpConsumer {
     });
     try {
       await ch.prefetch(this.options.prefetch);
-      const { consumerTag } = await ch.consume(this.queue, (msg) => this.onMessage(att, ch, msg), { noAck: false });
+      const { consumerTag } = await ch.consume(this.queue, (msg) => this.onMessage(att, ch, msg), {
+        noAck: false,
+      });
       att.tag = consumerTag;
       att.established = true;
     } catch (err) {
@@ -131,7 +135,15 @@ export class AmqpConsumer {
   }
 
   private onHandlerError(delivery: Delivery, err: unknown): void {
-    this.log.error({ queue: this.queue, messageId: delivery.messageId, deliveryCount: delivery.deliveryCount, err: errorMessage(err) }, 'message handler failed; requeueing');
+    this.log.error(
+      {
+        queue: this.queue,
+        messageId: delivery.messageId,
+        deliveryCount: delivery.deliveryCount,
+        err: errorMessage(err),
+      },
+      'message handler failed; requeueing',
+    );
     delivery.nack(true); // the quorum delivery limit eventually dead-letters a poison message
   }
 }
@@ -160,7 +172,8 @@ export function stringifyHeaders(raw: MessagePropertyHeaders | undefined): Heade
     if (value === undefined || value === null) continue;
     if (typeof value === 'string') out[key] = value;
     else if (Buffer.isBuffer(value)) out[key] = value.toString('utf8');
-    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') out[key] = String(value);
+    else if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+      out[key] = String(value);
     else out[key] = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
   }
   return out;

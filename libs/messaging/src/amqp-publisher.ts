@@ -74,7 +74,11 @@ export class ConfirmPublisher {
           } catch (err) {
             // Closed channel: never sent. Anything else (e.g. RangeError for huge headers) is final.
             this.inflight.delete(entry);
-            resolve(err instanceof IllegalOperationError ? LOST : { kind: 'refused', error: err instanceof Error ? err : new Error(String(err)) });
+            resolve(
+              err instanceof IllegalOperationError
+                ? LOST
+                : { kind: 'refused', error: err instanceof Error ? err : new Error(String(err)) },
+            );
           }
         }),
       );
@@ -105,7 +109,13 @@ export class ConfirmPublisher {
     const { exchange, routingKey, replyText } = msg.fields as Message['fields'] & { replyText?: string };
     for (const entry of this.inflight) {
       const m = entry.message;
-      if (entry.returned === undefined && m.exchange === exchange && m.routingKey === routingKey && m.messageId === (msg.properties.messageId as string | undefined) && m.body.equals(msg.content)) {
+      if (
+        entry.returned === undefined &&
+        m.exchange === exchange &&
+        m.routingKey === routingKey &&
+        m.messageId === (msg.properties.messageId as string | undefined) &&
+        m.body.equals(msg.content)
+      ) {
         entry.returned = replyText ?? 'NO_ROUTE';
         return;
       }
@@ -117,12 +127,20 @@ export class ConfirmPublisher {
 function classify(entry: InFlight, err: unknown): PublishOutcome {
   const { exchange, routingKey } = entry.message;
   if (entry.returned !== undefined) {
-    return { kind: 'refused', error: new Error(`Unroutable message: exchange '${exchange}', routing key '${routingKey}' (${entry.returned})`) };
+    return {
+      kind: 'refused',
+      error: new Error(
+        `Unroutable message: exchange '${exchange}', routing key '${routingKey}' (${entry.returned})`,
+      ),
+    };
   }
   if (!err) return { kind: 'confirmed' };
   // amqplib reports a broker nack as 'message nacked' and a dead channel as 'channel closed'.
   if (errorMessage(err) === 'message nacked') {
-    return { kind: 'refused', error: new Error(`Broker refused message: exchange '${exchange}', routing key '${routingKey}'`) };
+    return {
+      kind: 'refused',
+      error: new Error(`Broker refused message: exchange '${exchange}', routing key '${routingKey}'`),
+    };
   }
   return LOST;
 }

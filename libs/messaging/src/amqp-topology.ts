@@ -28,7 +28,11 @@ export function assertQueueOptions(spec: QueueSpec): Options.AssertQueue {
   if (spec.kind === 'exclusive') return { exclusive: true, autoDelete: true, durable: false };
   // The dead-letter queue must not dead-letter into itself.
   if (spec.name === DEAD_LETTER_QUEUE) return { durable: true, arguments: { 'x-queue-type': 'quorum' } };
-  const args = quorumQueueArguments({ deliveryLimit: spec.deliveryLimit, singleActiveConsumer: spec.singleActiveConsumer, messageTtlMs: spec.messageTtlMs });
+  const args = quorumQueueArguments({
+    deliveryLimit: spec.deliveryLimit,
+    singleActiveConsumer: spec.singleActiveConsumer,
+    messageTtlMs: spec.messageTtlMs,
+  });
   if (spec.deadLetterExchange !== undefined) args['x-dead-letter-exchange'] = spec.deadLetterExchange;
   return { durable: true, arguments: args };
 }
@@ -43,7 +47,9 @@ export async function declareTopology(channel: Channel, topology: Topology): Pro
   }
   for (const q of topology.queues) {
     for (const b of q.bindings ?? []) {
-      await step(`binding '${b.exchange}' -[${b.routingKey}]-> '${q.name}'`, () => channel.bindQueue(q.name, b.exchange, b.routingKey));
+      await step(`binding '${b.exchange}' -[${b.routingKey}]-> '${q.name}'`, () =>
+        channel.bindQueue(q.name, b.exchange, b.routingKey),
+      );
     }
   }
 }
@@ -85,7 +91,8 @@ export class TopologyRegistry {
       const prev = this.queues.get(q.name);
       const bindings = [...(prev?.bindings ?? [])];
       for (const b of q.bindings ?? []) {
-        if (!bindings.some((x) => x.exchange === b.exchange && x.routingKey === b.routingKey)) bindings.push(b);
+        if (!bindings.some((x) => x.exchange === b.exchange && x.routingKey === b.routingKey))
+          bindings.push(b);
       }
       this.queues.set(q.name, { ...q, bindings });
     }
@@ -100,7 +107,9 @@ export class TopologyRegistry {
    * private queues, which another (half-dead) connection may still hold for a while.
    */
   snapshot(part: 'shared' | 'exclusive'): Topology {
-    const queues = [...this.queues.values()].filter((q) => (q.kind === 'exclusive') === (part === 'exclusive'));
+    const queues = [...this.queues.values()].filter(
+      (q) => (q.kind === 'exclusive') === (part === 'exclusive'),
+    );
     return { exchanges: part === 'shared' ? [...this.exchanges.values()] : [], queues };
   }
 }

@@ -15,7 +15,11 @@ export interface BusHarness {
 }
 
 /** Polls until `predicate` holds; the only way these tests wait. */
-export async function waitFor(predicate: () => boolean | Promise<boolean>, what = 'condition', timeoutMs = 5_000): Promise<void> {
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  what = 'condition',
+  timeoutMs = 5_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
@@ -67,7 +71,11 @@ export function describeBusContract(label: string, harness: BusHarness): void {
     }
 
     /** An exchange, queues bound to it, and a private dead-letter exchange + queue. */
-    function topo(tag: string, kind: ExchangeKind, queues: { suffix: string; key: string; spec?: Partial<QueueSpec> }[]) {
+    function topo(
+      tag: string,
+      kind: ExchangeKind,
+      queues: { suffix: string; key: string; spec?: Partial<QueueSpec> }[],
+    ) {
       const exchange = name(`${tag}.x`);
       const dlx = name(`${tag}.dlx`);
       const dlq = name(`${tag}.dlq`);
@@ -78,7 +86,12 @@ export function describeBusContract(label: string, harness: BusHarness): void {
           { name: dlx, kind: 'fanout' },
         ],
         queues: [
-          ...queues.map((q, i) => ({ name: names[i]!, deadLetterExchange: dlx, bindings: [{ exchange, routingKey: q.key }], ...q.spec })),
+          ...queues.map((q, i) => ({
+            name: names[i]!,
+            deadLetterExchange: dlx,
+            bindings: [{ exchange, routingKey: q.key }],
+            ...q.spec,
+          })),
           { name: dlq, deadLetterExchange: dlx, bindings: [{ exchange: dlx, routingKey: '' }] },
         ],
       };
@@ -97,12 +110,26 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       const bus = await startBus(t.topology);
       const got = collector({ ack: true });
       await bus.consume(t.queues[0]!, got.handler, { prefetch: 10 });
-      await bus.publish([{ exchange: t.exchange, routingKey: 'job.created', body: json({ jobId: 'j1' }), headers: { traceparent: '00-abc-def-01', 'x-jobplane-v': '1' }, messageId: 'm-1' }]);
+      await bus.publish([
+        {
+          exchange: t.exchange,
+          routingKey: 'job.created',
+          body: json({ jobId: 'j1' }),
+          headers: { traceparent: '00-abc-def-01', 'x-jobplane-v': '1' },
+          messageId: 'm-1',
+        },
+      ]);
       await waitFor(() => got.deliveries.length === 1, 'the delivery');
       const d = got.deliveries[0]!;
       expect(JSON.parse(d.body.toString())).toEqual({ jobId: 'j1' });
       expect(d.headers).toMatchObject({ traceparent: '00-abc-def-01', 'x-jobplane-v': '1' });
-      expect(d).toMatchObject({ exchange: t.exchange, routingKey: 'job.created', messageId: 'm-1', redelivered: false, deliveryCount: 1 });
+      expect(d).toMatchObject({
+        exchange: t.exchange,
+        routingKey: 'job.created',
+        messageId: 'm-1',
+        redelivered: false,
+        deliveryCount: 1,
+      });
     });
 
     it('routes topics with * and #', async () => {
@@ -116,11 +143,15 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       await bus.consume(t.queues[0]!, all.handler, { prefetch: 10 });
       await bus.consume(t.queues[1]!, one.handler, { prefetch: 10 });
       const keys = ['job.created', 'job.attempt.started', 'job'];
-      await bus.publish(keys.map((routingKey) => ({ exchange: t.exchange, routingKey, body: json(routingKey) })));
+      await bus.publish(
+        keys.map((routingKey) => ({ exchange: t.exchange, routingKey, body: json(routingKey) })),
+      );
       await waitFor(() => all.deliveries.length === 3 && one.deliveries.length === 1, 'topic deliveries');
       expect(all.deliveries.map((d) => d.routingKey).sort()).toEqual([...keys].sort());
       expect(one.deliveries[0]!.routingKey).toBe('job.created');
-      await expect(bus.publish([{ exchange: t.exchange, routingKey: 'jobs.created', body: json(1) }])).rejects.toThrow(/unroutable/i);
+      await expect(
+        bus.publish([{ exchange: t.exchange, routingKey: 'jobs.created', body: json(1) }]),
+      ).rejects.toThrow(/unroutable/i);
     });
 
     it('fans out to every bound queue and routes direct keys exactly', async () => {
@@ -132,7 +163,10 @@ export function describeBusContract(label: string, harness: BusHarness): void {
         { suffix: 'a', key: 'pool-a' },
         { suffix: 'b', key: 'pool-b' },
       ]);
-      const bus = await startBus({ exchanges: [...f.topology.exchanges, ...d.topology.exchanges], queues: [...f.topology.queues, ...d.topology.queues] });
+      const bus = await startBus({
+        exchanges: [...f.topology.exchanges, ...d.topology.exchanges],
+        queues: [...f.topology.queues, ...d.topology.queues],
+      });
       const got = new Map<string, string[]>();
       for (const q of [...f.queues, ...d.queues]) {
         got.set(q, []);
@@ -148,7 +182,9 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       await waitFor(() => counts().join() === '1,1,2,1', 'fanout + direct deliveries');
       expect(got.get(f.queues[0]!)).toEqual(['whatever']);
       expect(got.get(d.queues[1]!)).toEqual(['pool-b']);
-      await expect(bus.publish([{ exchange: d.exchange, routingKey: 'pool-c', body: json(5) }])).rejects.toThrow(/unroutable/i);
+      await expect(
+        bus.publish([{ exchange: d.exchange, routingKey: 'pool-c', body: json(5) }]),
+      ).rejects.toThrow(/unroutable/i);
     });
 
     it('honours prefetch: unacked deliveries block further ones', async () => {
@@ -156,7 +192,9 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       const bus = await startBus(t.topology);
       const got = collector();
       await bus.consume(t.queues[0]!, got.handler, { prefetch: 2 });
-      await bus.publish([1, 2, 3, 4, 5].map((n) => ({ exchange: t.exchange, routingKey: 'k', body: json(n) })));
+      await bus.publish(
+        [1, 2, 3, 4, 5].map((n) => ({ exchange: t.exchange, routingKey: 'k', body: json(n) })),
+      );
       await waitFor(() => got.deliveries.length === 2, 'two deliveries');
       await holdsFor(() => got.deliveries.length === 2, 'exactly two deliveries');
       expect(await harness.readyCount(bus, t.queues[0]!)).toBe(3);
@@ -170,7 +208,11 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       const t = topo('requeue', 'direct', [{ suffix: 'q', key: 'k' }]);
       const bus = await startBus(t.topology);
       const got = collector();
-      await bus.consume(t.queues[0]!, (d) => (got.handler(d), got.deliveries.length === 1 ? d.nack(true) : d.ack()), { prefetch: 1 });
+      await bus.consume(
+        t.queues[0]!,
+        (d) => (got.handler(d), got.deliveries.length === 1 ? d.nack(true) : d.ack()),
+        { prefetch: 1 },
+      );
       await bus.publish([{ exchange: t.exchange, routingKey: 'k', body: json('again'), messageId: 'r-1' }]);
       await waitFor(() => got.deliveries.length === 2, 'the redelivery');
       expect(got.deliveries.map((d) => [d.redelivered, d.deliveryCount, d.messageId])).toEqual([
@@ -185,12 +227,18 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       const dead = collector({ ack: true });
       await bus.consume(t.dlq, dead.handler, { prefetch: 10 });
       await bus.consume(t.queues[0]!, (d) => d.nack(false), { prefetch: 1 });
-      await bus.publish([{ exchange: t.exchange, routingKey: 'k', body: json('poison'), headers: { a: 'b' } }]);
+      await bus.publish([
+        { exchange: t.exchange, routingKey: 'k', body: json('poison'), headers: { a: 'b' } },
+      ]);
       await waitFor(() => dead.deliveries.length === 1, 'the dead letter');
       const d = dead.deliveries[0]!;
       expect(d.body.toString()).toBe(JSON.stringify('poison'));
       expect(d.routingKey).toBe('k');
-      expect(d.headers).toMatchObject({ a: 'b', 'x-first-death-reason': 'rejected', 'x-first-death-queue': t.queues[0] });
+      expect(d.headers).toMatchObject({
+        a: 'b',
+        'x-first-death-reason': 'rejected',
+        'x-first-death-queue': t.queues[0],
+      });
     });
 
     it('dead-letters a message redelivered past the delivery limit', async () => {
@@ -216,7 +264,8 @@ export function describeBusContract(label: string, harness: BusHarness): void {
         async (d) => {
           seen.push(d);
           if (seen.length === 1) throw new Error('handler bug (expected by this test)');
-          if (seen.length === 2) return Promise.reject(new Error('async handler bug (expected by this test)'));
+          if (seen.length === 2)
+            return Promise.reject(new Error('async handler bug (expected by this test)'));
           d.ack();
         },
         { prefetch: 1 },
@@ -230,8 +279,12 @@ export function describeBusContract(label: string, harness: BusHarness): void {
     it('rejects unroutable publishes and unknown exchanges, and keeps working after', async () => {
       const t = topo('unroutable', 'direct', [{ suffix: 'q', key: 'k' }]);
       const bus = await startBus(t.topology);
-      await expect(bus.publish([{ exchange: t.exchange, routingKey: 'nobody', body: json(1) }])).rejects.toThrow(/unroutable/i);
-      await expect(bus.publish([{ exchange: name('missing'), routingKey: 'k', body: json(1) }])).rejects.toThrow(/exchange/i);
+      await expect(
+        bus.publish([{ exchange: t.exchange, routingKey: 'nobody', body: json(1) }]),
+      ).rejects.toThrow(/unroutable/i);
+      await expect(
+        bus.publish([{ exchange: name('missing'), routingKey: 'k', body: json(1) }]),
+      ).rejects.toThrow(/exchange/i);
       await bus.publish([{ exchange: t.exchange, routingKey: 'nobody', body: json(1), mandatory: false }]);
       const got = collector({ ack: true });
       await bus.consume(t.queues[0]!, got.handler, { prefetch: 1 });
@@ -266,14 +319,20 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       got.deliveries[0]!.ack();
       got.deliveries[0]!.ack(); // second settle is ignored
       await bus.publish([{ exchange: t.exchange, routingKey: 'k', body: json(2) }]);
-      await waitFor(async () => (await harness.readyCount(bus, t.queues[0]!)) === 1, 'the new message to wait in the queue');
+      await waitFor(
+        async () => (await harness.readyCount(bus, t.queues[0]!)) === 1,
+        'the new message to wait in the queue',
+      );
       expect(got.deliveries).toHaveLength(1);
     });
 
     it('declares exclusive queues with generated names at run time', async () => {
       const t = topo('excl', 'fanout', []);
       const bus = await startBus(t.topology);
-      const { queues } = await bus.declare({ exchanges: [], queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange: t.exchange, routingKey: '' }] }] });
+      const { queues } = await bus.declare({
+        exchanges: [],
+        queues: [{ name: '', kind: 'exclusive', bindings: [{ exchange: t.exchange, routingKey: '' }] }],
+      });
       expect(queues[0]).toMatch(/^jobplane\.exclusive\./);
       const got = collector({ ack: true });
       await bus.consume(queues[0]!, got.handler, { prefetch: 1 });
@@ -288,7 +347,14 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       let count = 0;
       await bus.consume(t.queues[0]!, (d) => (count++, ids.add(d.messageId!), d.ack()), { prefetch: 200 });
       const n = 5_000;
-      await bus.publish(Array.from({ length: n }, (_, i) => ({ exchange: t.exchange, routingKey: 'k', body: json({ i }), messageId: `bulk-${i}` })));
+      await bus.publish(
+        Array.from({ length: n }, (_, i) => ({
+          exchange: t.exchange,
+          routingKey: 'k',
+          body: json({ i }),
+          messageId: `bulk-${i}`,
+        })),
+      );
       await waitFor(() => count >= n, `${n} deliveries`, 20_000);
       await holdsFor(() => count === n, 'no duplicate deliveries', 200);
       expect(ids.size).toBe(n);
@@ -301,7 +367,9 @@ export function describeBusContract(label: string, harness: BusHarness): void {
       await Promise.all([bus.close(), bus.close()]);
       await bus.close();
       expect(bus.isConnected()).toBe(false);
-      await expect(bus.publish([{ exchange: t.exchange, routingKey: 'k', body: json(1) }])).rejects.toThrow(/closed/i);
+      await expect(bus.publish([{ exchange: t.exchange, routingKey: 'k', body: json(1) }])).rejects.toThrow(
+        /closed/i,
+      );
     });
   });
 }

@@ -28,7 +28,11 @@ describe('InProcessBus specifics', () => {
     const dead = collector({ ack: true });
     await bus.consume(DEAD_LETTER_QUEUE, dead.handler, { prefetch: 1 });
     await waitFor(() => dead.deliveries.length === 1, 'the dead letter delivery');
-    expect(dead.deliveries[0]!.headers).toMatchObject({ 'x-first-death-reason': 'rejected', 'x-first-death-queue': 'q', 'x-first-death-exchange': 'work' });
+    expect(dead.deliveries[0]!.headers).toMatchObject({
+      'x-first-death-reason': 'rejected',
+      'x-first-death-queue': 'q',
+      'x-first-death-exchange': 'work',
+    });
   });
 
   it('never runs a consumer inside publish()', async () => {
@@ -89,7 +93,9 @@ describe('InProcessBus specifics', () => {
   });
 
   it('refuses to redeclare a queue with different arguments', async () => {
-    await expect(bus.declare({ exchanges: [], queues: [{ name: 'q', deliveryLimit: 1 }] })).rejects.toThrow(/different arguments/);
+    await expect(bus.declare({ exchanges: [], queues: [{ name: 'q', deliveryLimit: 1 }] })).rejects.toThrow(
+      /different arguments/,
+    );
     await expect(bus.declare({ exchanges: [], queues: [{ name: 'q' }] })).resolves.toEqual({ queues: ['q'] });
   });
 

@@ -5,7 +5,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { DEAD_LETTER_EXCHANGE, DEAD_LETTER_QUEUE, DEFAULT_DELIVERY_LIMIT } from '@jobplane/contracts';
-import type { ConsumeOptions, DeclaredTopology, Delivery, ExchangeSpec, Headers, MessageBus, OutgoingMessage, QueueSpec, Subscription, Topology } from './message-bus';
+import type {
+  ConsumeOptions,
+  DeclaredTopology,
+  Delivery,
+  ExchangeSpec,
+  Headers,
+  MessageBus,
+  OutgoingMessage,
+  QueueSpec,
+  Subscription,
+  Topology,
+} from './message-bus';
 import { bindingMatches } from './routing';
 import { consoleLogger, errorMessage, type BusLogger } from './support';
 
@@ -74,11 +85,21 @@ export class InProcessBus implements MessageBus {
     // Route everything first: a bad message refuses the whole batch (AMQP refuses it alone).
     const routed = messages.map((m) => ({ m, targets: this.route(m.exchange, m.routingKey) }));
     for (const { m, targets } of routed) {
-      if (targets.length === 0 && (m.mandatory ?? true)) throw new Error(`Unroutable message: exchange '${m.exchange}', routing key '${m.routingKey}' (NO_ROUTE)`);
+      if (targets.length === 0 && (m.mandatory ?? true))
+        throw new Error(
+          `Unroutable message: exchange '${m.exchange}', routing key '${m.routingKey}' (NO_ROUTE)`,
+        );
     }
     for (const { m, targets } of routed) {
       for (const q of targets) {
-        q.ready.push({ body: Buffer.from(m.body), headers: { ...m.headers }, exchange: m.exchange, routingKey: m.routingKey, messageId: m.messageId, returns: 0 });
+        q.ready.push({
+          body: Buffer.from(m.body),
+          headers: { ...m.headers },
+          exchange: m.exchange,
+          routingKey: m.routingKey,
+          messageId: m.messageId,
+          returns: 0,
+        });
       }
     }
     this.schedule();
@@ -86,7 +107,8 @@ export class InProcessBus implements MessageBus {
 
   async consume(queue: string, handler: Handler, options: ConsumeOptions): Promise<Subscription> {
     this.assertUsable();
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error(`prefetch must be a positive integer, got ${options.prefetch}`);
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1)
+      throw new Error(`prefetch must be a positive integer, got ${options.prefetch}`);
     const q = this.queue(queue);
     const consumer: Consumer = { handler, prefetch: options.prefetch, unacked: 0 };
     q.consumers.push(consumer);
@@ -121,21 +143,38 @@ export class InProcessBus implements MessageBus {
   private apply(topology: Topology): DeclaredTopology {
     for (const ex of topology.exchanges) {
       const existing = this.exchanges.get(ex.name);
-      if (existing && existing.kind !== ex.kind) throw new Error(`Declaring exchange '${ex.name}' failed: exists with kind '${existing.kind}'`);
+      if (existing && existing.kind !== ex.kind)
+        throw new Error(`Declaring exchange '${ex.name}' failed: exists with kind '${existing.kind}'`);
       if (!existing) this.exchanges.set(ex.name, { kind: ex.kind, bindings: [] });
     }
-    const specs = topology.queues.map((q) => (q.name === '' && q.kind === 'exclusive' ? { ...q, name: `jobplane.exclusive.${randomUUID()}` } : q));
+    const specs = topology.queues.map((q) =>
+      q.name === '' && q.kind === 'exclusive' ? { ...q, name: `jobplane.exclusive.${randomUUID()}` } : q,
+    );
     for (const spec of specs) {
       if (spec.name === '') throw new Error('Only exclusive queues may have a generated name');
       const existing = this.queues.get(spec.name);
-      if (existing && !sameArguments(existing.spec, spec)) throw new Error(`Declaring queue '${spec.name}' failed: exists with different arguments (PRECONDITION_FAILED)`);
-      if (!existing) this.queues.set(spec.name, { spec: { ...spec, bindings: undefined }, ready: [], consumers: [], next: 0, unacked: 0 });
+      if (existing && !sameArguments(existing.spec, spec))
+        throw new Error(
+          `Declaring queue '${spec.name}' failed: exists with different arguments (PRECONDITION_FAILED)`,
+        );
+      if (!existing)
+        this.queues.set(spec.name, {
+          spec: { ...spec, bindings: undefined },
+          ready: [],
+          consumers: [],
+          next: 0,
+          unacked: 0,
+        });
     }
     for (const spec of specs) {
       for (const b of spec.bindings ?? []) {
         const ex = this.exchanges.get(b.exchange);
-        if (!ex) throw new Error(`Declaring binding to '${spec.name}' failed: no exchange '${b.exchange}' (NOT_FOUND)`);
-        if (!ex.bindings.some((x) => x.queue === spec.name && x.routingKey === b.routingKey)) ex.bindings.push({ queue: spec.name, routingKey: b.routingKey });
+        if (!ex)
+          throw new Error(
+            `Declaring binding to '${spec.name}' failed: no exchange '${b.exchange}' (NOT_FOUND)`,
+          );
+        if (!ex.bindings.some((x) => x.queue === spec.name && x.routingKey === b.routingKey))
+          ex.bindings.push({ queue: spec.name, routingKey: b.routingKey });
       }
     }
     return { queues: specs.map((q) => q.name) };
@@ -149,7 +188,9 @@ export class InProcessBus implements MessageBus {
     }
     const ex = this.exchanges.get(exchange);
     if (!ex) throw new Error(`Unknown exchange '${exchange}' (NOT_FOUND)`);
-    const names = new Set(ex.bindings.filter((b) => bindingMatches(ex.kind, b.routingKey, routingKey)).map((b) => b.queue));
+    const names = new Set(
+      ex.bindings.filter((b) => bindingMatches(ex.kind, b.routingKey, routingKey)).map((b) => b.queue),
+    );
     return [...names].flatMap((n) => this.queues.get(n) ?? []);
   }
 
@@ -222,7 +263,15 @@ export class InProcessBus implements MessageBus {
   private invoke(q: QueueState, c: Consumer, delivery: Delivery): void {
     if (this.closed) return;
     const fail = (err: unknown) => {
-      this.log.error({ queue: q.spec.name, messageId: delivery.messageId, deliveryCount: delivery.deliveryCount, err: errorMessage(err) }, 'message handler failed; requeueing');
+      this.log.error(
+        {
+          queue: q.spec.name,
+          messageId: delivery.messageId,
+          deliveryCount: delivery.deliveryCount,
+          err: errorMessage(err),
+        },
+        'message handler failed; requeueing',
+      );
       delivery.nack(true);
     };
     try {
@@ -254,8 +303,16 @@ export class InProcessBus implements MessageBus {
     } catch {
       // unknown DLX: RabbitMQ drops silently; we at least log below
     }
-    if (targets.length === 0) this.log.warn({ queue: q.spec.name, deadLetterExchange: dlx, reason }, 'dead letter dropped: no route');
-    for (const t of targets) t.ready.push({ ...msg, body: Buffer.from(msg.body), headers: { ...headers }, exchange: dlx, returns: 0 });
+    if (targets.length === 0)
+      this.log.warn({ queue: q.spec.name, deadLetterExchange: dlx, reason }, 'dead letter dropped: no route');
+    for (const t of targets)
+      t.ready.push({
+        ...msg,
+        body: Buffer.from(msg.body),
+        headers: { ...headers },
+        exchange: dlx,
+        returns: 0,
+      });
   }
 
   private queue(name: string): QueueState {

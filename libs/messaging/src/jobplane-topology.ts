@@ -39,7 +39,10 @@ export function jobplaneTopology(pools: string[] = []): Topology {
         singleActiveConsumer: true,
         bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS }],
       },
-      ...pools.map((pool) => ({ name: workQueueName(pool), bindings: [{ exchange: WORK_EXCHANGE, routingKey: pool }] })),
+      ...pools.map((pool) => ({
+        name: workQueueName(pool),
+        bindings: [{ exchange: WORK_EXCHANGE, routingKey: pool }],
+      })),
     ],
   };
 }

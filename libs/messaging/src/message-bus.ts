@@ -90,7 +90,11 @@ export interface MessageBus {
   declare(topology: Topology): Promise<DeclaredTopology>;
   /** Resolves once the broker confirmed every message; rejects if any was refused or unroutable. */
   publish(messages: OutgoingMessage[]): Promise<void>;
-  consume(queue: string, handler: (delivery: Delivery) => Promise<void> | void, options: ConsumeOptions): Promise<Subscription>;
+  consume(
+    queue: string,
+    handler: (delivery: Delivery) => Promise<void> | void,
+    options: ConsumeOptions,
+  ): Promise<Subscription>;
   /** True while connected. */
   isConnected(): boolean;
   /** Cancels consumers, waits for pending confirms, closes. */

@@ -19,13 +19,16 @@ export interface StoredMessage {
 export function outboxPublisher(bus: MessageBus): (batch: StoredMessage[]) => Promise<void> {
   const declared = new Set<string>();
   return async (batch) => {
-    const pools = [...new Set(batch.filter((m) => m.exchange === WORK_EXCHANGE).map((m) => m.routingKey))].filter(
-      (p) => !declared.has(p),
-    );
+    const pools = [
+      ...new Set(batch.filter((m) => m.exchange === WORK_EXCHANGE).map((m) => m.routingKey)),
+    ].filter((p) => !declared.has(p));
     if (pools.length > 0) {
       await bus.declare({
         exchanges: [{ name: WORK_EXCHANGE, kind: 'direct' }],
-        queues: pools.map((pool) => ({ name: workQueueName(pool), bindings: [{ exchange: WORK_EXCHANGE, routingKey: pool }] })),
+        queues: pools.map((pool) => ({
+          name: workQueueName(pool),
+          bindings: [{ exchange: WORK_EXCHANGE, routingKey: pool }],
+        })),
       });
       pools.forEach((p) => declared.add(p));
     }

@@ -21,7 +21,11 @@ export const consoleLogger: BusLogger = {
   error: toConsole(console.error),
 };
 
-export const silentLogger: BusLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: BusLogger = {
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

@@ -21,7 +21,9 @@ export async function keyInFlight(tx: Tx, tenant: string, key: string): Promise<
 }
 
 export async function parkJob(tx: Tx, jobId: string): Promise<void> {
-  await tx.query(`UPDATE jobs SET parked = true, updated_at = now() WHERE id = $1 AND state = 'queued'`, [jobId]);
+  await tx.query(`UPDATE jobs SET parked = true, updated_at = now() WHERE id = $1 AND state = 'queued'`, [
+    jobId,
+  ]);
 }
 
 /** Takes up to `n` parked jobs of the key out of the parking lot, best first; returns them. */

@@ -61,7 +61,8 @@ export class Database {
   /** Applies pending migrations; safe to run from several processes (TypeORM takes a lock table row per run). */
   async migrate(): Promise<string[]> {
     return this.exclusive(async () => {
-      if (this.kind === 'pglite') return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
+      if (this.kind === 'pglite')
+        return (await this.dataSource.runMigrations({ transaction: 'each' })).map((m) => m.name);
       // Several processes may start at once: a session advisory lock lets one migrate at a time.
       const runner = this.dataSource.createQueryRunner();
       await runner.query(`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`);
@@ -130,7 +131,12 @@ function txOf(runner: QueryRunner): Tx {
 }
 
 function dataSourceOptions(options: DatabaseOptions): ConstructorParameters<typeof DataSource>[0] {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, migrationsTableName: 'typeorm_migrations', synchronize: false };
+  const common = {
+    entities: ENTITIES,
+    migrations: MIGRATIONS,
+    migrationsTableName: 'typeorm_migrations',
+    synchronize: false,
+  };
   if (options.kind === 'pglite') {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
     return { ...common, type: 'postgres', driver: new PGliteDriver({ dataDir: options.dataDir }).driver };

@@ -107,7 +107,12 @@ export async function lockJob(tx: Tx, jobId: string): Promise<JobRecord | null> 
 }
 
 /** Queued jobs waiting for a dispatch (new, delayed or retrying), in id order after `afterId`. */
-export async function undispatchedJobs(tx: Tx, limit: number, olderThan: Date, afterId: string | null = null): Promise<JobRecord[]> {
+export async function undispatchedJobs(
+  tx: Tx,
+  limit: number,
+  olderThan: Date,
+  afterId: string | null = null,
+): Promise<JobRecord[]> {
   const rows = await tx.query(
     `SELECT * FROM jobs WHERE state = 'queued' AND created_at < $1::timestamptz
        AND (attempt = 0 OR run_at IS NOT NULL) AND NOT parked AND ($3::uuid IS NULL OR id > $3::uuid)

@@ -47,20 +47,37 @@ export class PoolStore {
   }
 
   /** Creates pools that do not exist yet; existing settings (changed at run time) are kept. */
-  async seed(pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[]): Promise<void> {
+  async seed(
+    pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[],
+  ): Promise<void> {
     if (pools.length === 0) return;
     await this.db.query(
       `INSERT INTO pools (name, capacity, rate_max, rate_per_ms)
        SELECT name, capacity, rate_max, rate_per_ms FROM jsonb_to_recordset($1::jsonb)
          AS r(name text, capacity int, rate_max int, rate_per_ms int)
        ON CONFLICT (name) DO NOTHING`,
-      [JSON.stringify(pools.map((p) => ({ name: p.name, capacity: p.capacity, rate_max: p.rate?.max ?? null, rate_per_ms: p.rate?.perMs ?? null })))],
+      [
+        JSON.stringify(
+          pools.map((p) => ({
+            name: p.name,
+            capacity: p.capacity,
+            rate_max: p.rate?.max ?? null,
+            rate_per_ms: p.rate?.perMs ?? null,
+          })),
+        ),
+      ],
     );
   }
 
   /** Applies a patch, creating the pool with `defaultCapacity` if it was unknown. */
   async patch(name: string, patch: PoolPatch, defaultCapacity: number): Promise<PoolSettings> {
-    const current = (await this.get(name)) ?? { name, capacity: defaultCapacity, rate: null, paused: false, pausedUntil: null };
+    const current = (await this.get(name)) ?? {
+      name,
+      capacity: defaultCapacity,
+      rate: null,
+      paused: false,
+      pausedUntil: null,
+    };
     const next = {
       capacity: patch.capacity ?? current.capacity,
       rate: patch.rate === undefined ? current.rate : patch.rate,
@@ -73,7 +90,14 @@ export class PoolStore {
        ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity, rate_max = EXCLUDED.rate_max,
          rate_per_ms = EXCLUDED.rate_per_ms, paused = EXCLUDED.paused, paused_until = EXCLUDED.paused_until, updated_at = now()
        RETURNING *`,
-      [name, next.capacity, next.rate?.max ?? null, next.rate?.perMs ?? null, next.paused, next.pausedUntil?.toISOString() ?? null],
+      [
+        name,
+        next.capacity,
+        next.rate?.max ?? null,
+        next.rate?.perMs ?? null,
+        next.paused,
+        next.pausedUntil?.toISOString() ?? null,
+      ],
     );
     return fromRow(row!);
   }
@@ -97,7 +121,12 @@ export class PoolStore {
       `SELECT pool, count(*)::text AS n, min(created_at) AS oldest FROM jobs
        WHERE state = 'queued' AND (attempt = 0 OR run_at IS NOT NULL) GROUP BY pool`,
     );
-    return new Map(rows.map((r) => [r.pool, { depth: Number(r.n), oldestAgeMs: Math.max(0, Date.now() - new Date(r.oldest).getTime()) }]));
+    return new Map(
+      rows.map((r) => [
+        r.pool,
+        { depth: Number(r.n), oldestAgeMs: Math.max(0, Date.now() - new Date(r.oldest).getTime()) },
+      ]),
+    );
   }
 
   /** Pools that live workers (seen within `withinMs`) serve. */
@@ -134,7 +163,12 @@ export class PoolStore {
 }
 
 /** Pauses a pool's dispatch until `until` (a handler said the pool is rate limited), inside the caller's transaction. */
-export async function pausePoolUntil(tx: Tx, pool: string, until: Date, defaultCapacity: number): Promise<void> {
+export async function pausePoolUntil(
+  tx: Tx,
+  pool: string,
+  until: Date,
+  defaultCapacity: number,
+): Promise<void> {
   await tx.query(
     `INSERT INTO pools (name, capacity, paused_until) VALUES ($1, $2, $3::timestamptz)
      ON CONFLICT (name) DO UPDATE SET paused_until = greatest(pools.paused_until, EXCLUDED.paused_until), updated_at = now()`,

@@ -48,7 +48,12 @@ describe.each(backends)('job registry on %s', (_name, options) => {
     const mine = outbox.filter((m) => JSON.parse(m.body).jobId === job.id);
     expect(mine).toHaveLength(1);
     expect(mine[0]!.routingKey).toBe('job.submitted');
-    await db.transaction((tx) => deleteOutbox(tx, outbox.map((m) => m.id)));
+    await db.transaction((tx) =>
+      deleteOutbox(
+        tx,
+        outbox.map((m) => m.id),
+      ),
+    );
   });
 
   it('returns the first job for a repeated idempotency key, also within one batch', async () => {
@@ -60,7 +65,7 @@ describe.each(backends)('job registry on %s', (_name, options) => {
     expect(again).toMatchObject({ created: false, job: { id: results[0]!.job.id } });
   });
 
-  it('hides another tenant\'s job', async () => {
+  it("hides another tenant's job", async () => {
     const job = await submitOne();
     await expect(registry.get('other', job.id)).rejects.toThrow(/not found/);
   });
@@ -84,26 +89,56 @@ describe.each(backends)('job registry on %s', (_name, options) => {
     const job = await submitOne();
     const ev = (type: string) => ({ id: uuidv7(), type, attempt: 1, data: {}, occurredAt: new Date() });
     const dispatched = await db.transaction((tx) =>
-      applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['queued'], attempt: 0, set: { attempt: 1 }, event: ev('dispatched') }),
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['queued'],
+        attempt: 0,
+        set: { attempt: 1 },
+        event: ev('dispatched'),
+      }),
     );
     expect(dispatched).toMatchObject({ attempt: 1, state: 'queued', lastSeq: 2 });
     const started = ev('started');
     const running = await db.transaction((tx) =>
-      applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['queued'], attempt: 1, set: { state: 'running', startedAt: new Date() }, event: started }),
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['queued'],
+        attempt: 1,
+        set: { state: 'running', startedAt: new Date() },
+        event: started,
+      }),
     );
     expect(running).toMatchObject({ state: 'running', lastSeq: 3 });
     // A stale attempt cannot finish it.
     const stale = await db.transaction((tx) =>
-      applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['running'], attempt: 2, set: { state: 'succeeded' }, event: ev('succeeded') }),
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['running'],
+        attempt: 2,
+        set: { state: 'succeeded' },
+        event: ev('succeeded'),
+      }),
     );
     expect(stale).toBeNull();
     const done = await db.transaction((tx) =>
-      applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['running'], attempt: 1, set: { state: 'succeeded', result: [1, 2], finishedAt: new Date() }, event: ev('succeeded') }),
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['running'],
+        attempt: 1,
+        set: { state: 'succeeded', result: [1, 2], finishedAt: new Date() },
+        event: ev('succeeded'),
+      }),
     );
     expect(done).toMatchObject({ state: 'succeeded', result: [1, 2], lastSeq: 4 });
     // A late duplicate can never move a terminal job.
     const late = await db.transaction((tx) =>
-      applyGuardedUpdate(tx, { jobId: job.id, fromStates: ['running'], attempt: 1, set: { state: 'failed' }, event: ev('failed') }),
+      applyGuardedUpdate(tx, {
+        jobId: job.id,
+        fromStates: ['running'],
+        attempt: 1,
+        set: { state: 'failed' },
+        event: ev('failed'),
+      }),
     );
     expect(late).toBeNull();
     const events = await registry.events('t1', job.id);
@@ -121,7 +156,9 @@ describe.each(backends)('job registry on %s', (_name, options) => {
     expect(outbox.some((m) => m.routingKey === 'job.cancel_requested' && m.body.includes(job.id))).toBe(true);
     await db.transaction(async (tx) => {
       await applyGuardedUpdate(tx, {
-        jobId: job.id, fromStates: ['queued'], set: { state: 'cancelled', finishedAt: new Date() },
+        jobId: job.id,
+        fromStates: ['queued'],
+        set: { state: 'cancelled', finishedAt: new Date() },
         event: { id: uuidv7(), type: 'cancelled', attempt: null, data: {}, occurredAt: new Date() },
       });
     });

@@ -5,7 +5,12 @@ import type { Database } from './database';
  * (their events go with them by cascade), so a large purge never holds long locks. Returns how
  * many jobs it removed.
  */
-export async function purgeExpiredJobs(db: Database, olderThanSeconds: number, batchSize = 1_000, maxBatches = 100): Promise<number> {
+export async function purgeExpiredJobs(
+  db: Database,
+  olderThanSeconds: number,
+  batchSize = 1_000,
+  maxBatches = 100,
+): Promise<number> {
   let total = 0;
   for (let i = 0; i < maxBatches; i++) {
     const rows = await db.query(

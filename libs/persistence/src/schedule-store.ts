@@ -1,4 +1,10 @@
-import { CreateScheduleRequest, nextRuns, PatchScheduleRequest, ScheduleTiming, uuidv7 } from '@jobplane/contracts';
+import {
+  CreateScheduleRequest,
+  nextRuns,
+  PatchScheduleRequest,
+  ScheduleTiming,
+  uuidv7,
+} from '@jobplane/contracts';
 import type { Database, Tx } from './database';
 
 export interface ScheduleRecord extends ScheduleTiming {
@@ -43,11 +49,25 @@ export class ScheduleStore {
   constructor(private readonly db: Database) {}
 
   async create(tenant: string, s: CreateScheduleRequest): Promise<ScheduleRecord> {
-    const timing = { cron: s.cron ?? null, timezone: s.timezone ?? null, everySeconds: s.everySeconds ?? null };
+    const timing = {
+      cron: s.cron ?? null,
+      timezone: s.timezone ?? null,
+      everySeconds: s.everySeconds ?? null,
+    };
     const [row] = await this.db.query(
       `INSERT INTO schedules (id, tenant, name, cron, timezone, every_seconds, job, paused, next_run_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::timestamptz) RETURNING *`,
-      [uuidv7(), tenant, s.name ?? null, timing.cron, timing.timezone, timing.everySeconds, JSON.stringify(s.job), s.paused, nextRuns(timing, new Date())[0]!.toISOString()],
+      [
+        uuidv7(),
+        tenant,
+        s.name ?? null,
+        timing.cron,
+        timing.timezone,
+        timing.everySeconds,
+        JSON.stringify(s.job),
+        s.paused,
+        nextRuns(timing, new Date())[0]!.toISOString(),
+      ],
     );
     return scheduleFromRow(row!);
   }
@@ -59,27 +79,45 @@ export class ScheduleStore {
   }
 
   async list(tenant: string): Promise<ScheduleRecord[]> {
-    return (await this.db.query(`SELECT * FROM schedules WHERE tenant = $1 ORDER BY id DESC LIMIT 1000`, [tenant])).map(scheduleFromRow);
+    return (
+      await this.db.query(`SELECT * FROM schedules WHERE tenant = $1 ORDER BY id DESC LIMIT 1000`, [tenant])
+    ).map(scheduleFromRow);
   }
 
   async patch(tenant: string, id: string, p: PatchScheduleRequest): Promise<ScheduleRecord> {
     const current = await this.get(tenant, id);
     const retimed = p.cron !== undefined || p.everySeconds !== undefined || p.timezone !== undefined;
     const timing: ScheduleTiming = retimed
-      ? { cron: p.cron ?? (p.everySeconds !== undefined ? null : current.cron), timezone: p.timezone ?? current.timezone, everySeconds: p.everySeconds ?? (p.cron !== undefined ? null : current.everySeconds) }
+      ? {
+          cron: p.cron ?? (p.everySeconds !== undefined ? null : current.cron),
+          timezone: p.timezone ?? current.timezone,
+          everySeconds: p.everySeconds ?? (p.cron !== undefined ? null : current.everySeconds),
+        }
       : current;
     const [row] = await this.db.query(
       `UPDATE schedules SET name = $3, cron = $4, timezone = $5, every_seconds = $6, job = $7::jsonb, paused = $8,
          next_run_at = $9::timestamptz, updated_at = now()
        WHERE id = $1 AND tenant = $2 RETURNING *`,
-      [id, tenant, p.name ?? current.name, timing.cron, timing.timezone, timing.everySeconds, JSON.stringify(p.job ?? current.job), p.paused ?? current.paused,
-        (retimed ? nextRuns(timing, new Date())[0]! : current.nextRunAt)?.toISOString() ?? null],
+      [
+        id,
+        tenant,
+        p.name ?? current.name,
+        timing.cron,
+        timing.timezone,
+        timing.everySeconds,
+        JSON.stringify(p.job ?? current.job),
+        p.paused ?? current.paused,
+        (retimed ? nextRuns(timing, new Date())[0]! : current.nextRunAt)?.toISOString() ?? null,
+      ],
     );
     return scheduleFromRow(row!);
   }
 
   async delete(tenant: string, id: string): Promise<void> {
-    const rows = await this.db.query(`DELETE FROM schedules WHERE id = $1 AND tenant = $2 RETURNING id`, [id, tenant]);
+    const rows = await this.db.query(`DELETE FROM schedules WHERE id = $1 AND tenant = $2 RETURNING id`, [
+      id,
+      tenant,
+    ]);
     if (rows.length === 0) throw new ScheduleNotFoundError(id);
   }
 }
@@ -94,9 +132,8 @@ export async function claimDueSchedules(tx: Tx, limit: number): Promise<Schedule
 }
 
 export async function advanceSchedule(tx: Tx, id: string, firedAt: Date, nextRunAt: Date): Promise<void> {
-  await tx.query(`UPDATE schedules SET last_fired_at = $2::timestamptz, next_run_at = $3::timestamptz WHERE id = $1`, [
-    id,
-    firedAt.toISOString(),
-    nextRunAt.toISOString(),
-  ]);
+  await tx.query(
+    `UPDATE schedules SET last_fired_at = $2::timestamptz, next_run_at = $3::timestamptz WHERE id = $1`,
+    [id, firedAt.toISOString(), nextRunAt.toISOString()],
+  );
 }

@@ -72,7 +72,10 @@ export class WorkerStore {
 
   /** Forgets workers silent for longer than `olderThanMs` (their jobs were handled by then). */
   async prune(olderThanMs: number): Promise<number> {
-    const rows = await this.db.query(`DELETE FROM workers WHERE last_seen_at < now() - $1 * interval '1 millisecond' RETURNING id`, [olderThanMs]);
+    const rows = await this.db.query(
+      `DELETE FROM workers WHERE last_seen_at < now() - $1 * interval '1 millisecond' RETURNING id`,
+      [olderThanMs],
+    );
     return rows.length;
   }
 }
@@ -90,7 +93,12 @@ export async function jobsOfLostWorkers(tx: Tx, lostAfterMs: number, limit: numb
 }
 
 /** Running jobs past their hard time limit (`timeouts.hardMs`, else the default) plus a grace. */
-export async function jobsPastHardLimit(tx: Tx, defaultHardMs: number, graceMs: number, limit: number): Promise<JobRecord[]> {
+export async function jobsPastHardLimit(
+  tx: Tx,
+  defaultHardMs: number,
+  graceMs: number,
+  limit: number,
+): Promise<JobRecord[]> {
   const rows = await tx.query(
     `SELECT * FROM jobs
      WHERE state = 'running'

@@ -17,7 +17,12 @@ export interface SchedulerCounters {
  * in-flight and capacity) are read from Postgres at scrape time, so every replica reports the same
  * truth; counters are this process's own.
  */
-export function registerSchedulerMetrics(registry: Registry, pools: PoolStore, c: SchedulerCounters, defaultCapacity: number): void {
+export function registerSchedulerMetrics(
+  registry: Registry,
+  pools: PoolStore,
+  c: SchedulerCounters,
+  defaultCapacity: number,
+): void {
   const counter = (name: string, help: string, value: () => number) =>
     new Counter({
       name,
@@ -29,10 +34,22 @@ export function registerSchedulerMetrics(registry: Registry, pools: PoolStore, c
       },
     });
   counter('jobplane_dispatches_total', 'Attempts dispatched to work queues by this scheduler.', c.dispatched);
-  counter('jobplane_reconciler_repairs_total', 'Queued jobs put back into the backlog (or un-parked) by the reconciler.', c.repaired);
+  counter(
+    'jobplane_reconciler_repairs_total',
+    'Queued jobs put back into the backlog (or un-parked) by the reconciler.',
+    c.repaired,
+  );
   counter('jobplane_retention_purged_total', 'Expired terminal jobs purged.', c.purged);
-  counter('jobplane_watchdog_recovered_total', 'Running jobs of lost workers put back or failed.', c.recovered);
-  counter('jobplane_watchdog_timeouts_total', 'Running jobs timed out at their hard limit by the watchdog.', c.timedOut);
+  counter(
+    'jobplane_watchdog_recovered_total',
+    'Running jobs of lost workers put back or failed.',
+    c.recovered,
+  );
+  counter(
+    'jobplane_watchdog_timeouts_total',
+    'Running jobs timed out at their hard limit by the watchdog.',
+    c.timedOut,
+  );
   counter('jobplane_schedule_fires_total', 'Jobs submitted by cron schedules.', c.fired);
   new Gauge({
     name: 'jobplane_scheduler_leader',
@@ -45,7 +62,8 @@ export function registerSchedulerMetrics(registry: Registry, pools: PoolStore, c
   // The four pool gauges of one scrape share one set of queries (prom-client collects concurrently).
   let cached: { at: number; data: Promise<PoolSnapshot> } | null = null;
   const snapshot = () => {
-    if (!cached || Date.now() - cached.at > 500) cached = { at: Date.now(), data: readPools(pools, defaultCapacity) };
+    if (!cached || Date.now() - cached.at > 500)
+      cached = { at: Date.now(), data: readPools(pools, defaultCapacity) };
     return cached.data;
   };
   const poolGauge = (name: string, help: string, pick: (p: PoolSnapshot[number]) => number) =>
@@ -59,8 +77,16 @@ export function registerSchedulerMetrics(registry: Registry, pools: PoolStore, c
         for (const p of await snapshot()) this.set({ pool: p.pool }, pick(p));
       },
     });
-  poolGauge('jobplane_backlog_depth', 'Queued jobs not yet dispatched, per pool (the autoscaling signal).', (p) => p.depth);
-  poolGauge('jobplane_backlog_oldest_age_seconds', 'Age of the oldest queued job, per pool.', (p) => p.oldestAgeS);
+  poolGauge(
+    'jobplane_backlog_depth',
+    'Queued jobs not yet dispatched, per pool (the autoscaling signal).',
+    (p) => p.depth,
+  );
+  poolGauge(
+    'jobplane_backlog_oldest_age_seconds',
+    'Age of the oldest queued job, per pool.',
+    (p) => p.oldestAgeS,
+  );
   poolGauge('jobplane_pool_in_flight', 'Jobs dispatched and unfinished, per pool.', (p) => p.inFlight);
   poolGauge('jobplane_pool_capacity', 'Capacity of the pool.', (p) => p.capacity);
 }
@@ -68,7 +94,12 @@ export function registerSchedulerMetrics(registry: Registry, pools: PoolStore, c
 type PoolSnapshot = { pool: string; depth: number; oldestAgeS: number; inFlight: number; capacity: number }[];
 
 async function readPools(pools: PoolStore, defaultCapacity: number): Promise<PoolSnapshot> {
-  const [settings, flight, backlog, served] = await Promise.all([pools.list(), pools.inFlight(), pools.backlog(), pools.served()]);
+  const [settings, flight, backlog, served] = await Promise.all([
+    pools.list(),
+    pools.inFlight(),
+    pools.backlog(),
+    pools.served(),
+  ]);
   // Every pool someone configured, serves or uses, so an idle pool reports 0 rather than nothing.
   const names = new Set([...settings.map((s) => s.name), ...flight.keys(), ...backlog.keys(), ...served]);
   return [...names].map((pool) => ({

@@ -16,11 +16,16 @@ export async function runChecks(checks: HealthCheck[], timeoutMs = 2_000): Promi
       try {
         await Promise.race([
           Promise.resolve().then(check),
-          new Promise((_, reject) => setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref()),
+          new Promise((_, reject) =>
+            setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs).unref(),
+          ),
         ]);
         return [name, { status: 'ok' as const }] as const;
       } catch (err) {
-        return [name, { status: 'error' as const, error: err instanceof Error ? err.message : String(err) }] as const;
+        return [
+          name,
+          { status: 'error' as const, error: err instanceof Error ? err.message : String(err) },
+        ] as const;
       }
     }),
   );
@@ -57,7 +62,12 @@ export function startHealthServer(opts: {
         res.writeHead(200, { 'content-type': opts.registry.contentType });
         return res.end(await opts.registry.metrics());
       }
-      send(res, 404, { type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found' }, 'application/problem+json');
+      send(
+        res,
+        404,
+        { type: 'about:blank', title: 'Not Found', status: 404, code: 'not_found' },
+        'application/problem+json',
+      );
     } catch (err) {
       send(res, 500, { status: 'error', error: String(err) });
     }

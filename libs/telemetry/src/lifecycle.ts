@@ -43,10 +43,14 @@ export function pingRedis(url: string, timeoutMs = 2_000): Promise<void> {
       socket.destroy();
       reject(err);
     };
-    socket.setTimeout(timeoutMs, () => fail(new Error(`redis at ${u.host} did not answer within ${timeoutMs} ms`)));
+    socket.setTimeout(timeoutMs, () =>
+      fail(new Error(`redis at ${u.host} did not answer within ${timeoutMs} ms`)),
+    );
     socket.once('error', fail);
     socket.once('connect', () => {
-      const auth = u.password ? `AUTH ${u.username ? `${decodeURIComponent(u.username)} ` : ''}${decodeURIComponent(u.password)}\r\n` : '';
+      const auth = u.password
+        ? `AUTH ${u.username ? `${decodeURIComponent(u.username)} ` : ''}${decodeURIComponent(u.password)}\r\n`
+        : '';
       socket.write(`${auth}PING\r\n`);
     });
     socket.on('data', (chunk) => {

@@ -19,7 +19,9 @@ export async function eventually<T>(
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const seen = lastError ? `last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}` : `last value: ${JSON.stringify(last)?.slice(0, 500)}`;
+      const seen = lastError
+        ? `last error: ${lastError instanceof Error ? lastError.message : JSON.stringify(lastError)}`
+        : `last value: ${JSON.stringify(last)?.slice(0, 500)}`;
       throw new Error(`${what} not reached within ${timeoutMs} ms (${seen})`);
     }
     await new Promise((r) => setTimeout(r, intervalMs));

@@ -36,7 +36,9 @@ export async function startService(opts: {
   });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
-  const exited = new Promise<number | string>((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  const exited = new Promise<number | string>((resolve) =>
+    child.once('exit', (code, signal) => resolve(code ?? signal ?? -1)),
+  );
   const healthUrl = `http://127.0.0.1:${opts.healthPort}/health/ready`;
   let exitedEarly: number | string | null = null;
   void exited.then((c) => (exitedEarly = c));
@@ -46,7 +48,11 @@ export async function startService(opts: {
       const res = await fetch(healthUrl);
       return res.status === 200;
     },
-    { timeoutMs: opts.readyTimeoutMs ?? 60_000, intervalMs: 200, what: `${opts.name} ready (log: ${logFile})` },
+    {
+      timeoutMs: opts.readyTimeoutMs ?? 60_000,
+      intervalMs: 200,
+      what: `${opts.name} ready (log: ${logFile})`,
+    },
   ).catch((err) => {
     child.kill('SIGKILL');
     throw err;

@@ -58,7 +58,11 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const processes: ServiceProcess[] = [];
   let nextPort = base + 1;
-  const start = async (name: string, app: 'api' | 'scheduler' | 'worker' | 'audit', extra: Record<string, string> = {}) => {
+  const start = async (
+    name: string,
+    app: 'api' | 'scheduler' | 'worker' | 'audit',
+    extra: Record<string, string> = {},
+  ) => {
     const port = app === 'api' ? base : nextPort++;
     const p = await startService({
       name,
@@ -76,7 +80,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     await start('scheduler', 'scheduler');
     await start('audit', 'audit');
     for (let i = 0; i < (opts.workers ?? 1); i++) {
-      await start(`worker-${i}`, 'worker', { WORKER_ID: `worker-${i}-${id}`, ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}) });
+      await start(`worker-${i}`, 'worker', {
+        WORKER_ID: `worker-${i}-${id}`,
+        ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
+      });
     }
   } catch (err) {
     await Promise.all(processes.map((p) => stopService(p, 2_000)));
@@ -104,12 +111,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       await Promise.all(processes.map((p) => stopService(p)));
       try {
         rabbitmqctl('delete_vhost', vhost);
-        execFileSync('sh', ['-c', `redis-cli --scan --pattern '${env.REDIS_PREFIX}:*' | xargs -r redis-cli del`], { stdio: 'ignore', timeout: 30_000 });
+        execFileSync(
+          'sh',
+          ['-c', `redis-cli --scan --pattern '${env.REDIS_PREFIX}:*' | xargs -r redis-cli del`],
+          { stdio: 'ignore', timeout: 30_000 },
+        );
       } catch {
         /* best effort */
       }
     },
   };
 }
-
-

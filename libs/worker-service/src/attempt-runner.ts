@@ -47,8 +47,18 @@ export class AttemptRunner {
     const job = { jobId: msg.jobId, tenant: msg.tenant };
     const { attempt, timeouts } = msg.data;
     const timers = [
-      timeouts?.softMs ? setTimeout(() => this.stop('soft_limit', `soft time limit of ${timeouts.softMs} ms reached`), timeouts.softMs) : null,
-      timeouts?.hardMs ? setTimeout(() => this.stop('hard_limit', `hard time limit of ${timeouts.hardMs} ms reached`), timeouts.hardMs) : null,
+      timeouts?.softMs
+        ? setTimeout(
+            () => this.stop('soft_limit', `soft time limit of ${timeouts.softMs} ms reached`),
+            timeouts.softMs,
+          )
+        : null,
+      timeouts?.hardMs
+        ? setTimeout(
+            () => this.stop('hard_limit', `hard time limit of ${timeouts.hardMs} ms reached`),
+            timeouts.hardMs,
+          )
+        : null,
     ];
     const progress = new ProgressThrottle<Progress>(
       (p) => this.events.publish('job.progress', job, { attempt, progress: p }),
@@ -57,7 +67,9 @@ export class AttemptRunner {
     );
     try {
       await this.events.publish('job.started', job, { attempt, workerId: this.opts.workerId });
-      const abandoned = new Promise<Outcome>((resolve) => (this.abandon = () => resolve(this.stoppedOutcome(null))));
+      const abandoned = new Promise<Outcome>(
+        (resolve) => (this.abandon = () => resolve(this.stoppedOutcome(null))),
+      );
       const outcome = await Promise.race([this.execute(progress), abandoned]);
       await progress.flush();
       return outcome;
@@ -98,10 +110,16 @@ export class AttemptRunner {
       case 'soft_limit':
       case 'hard_limit': {
         const limit = this.reason === 'soft_limit' ? 'soft' : 'hard';
-        const ms = this.reason === 'soft_limit' ? this.msg.data.timeouts?.softMs : this.msg.data.timeouts?.hardMs;
+        const ms =
+          this.reason === 'soft_limit' ? this.msg.data.timeouts?.softMs : this.msg.data.timeouts?.hardMs;
         return {
           kind: 'failed',
-          error: { code: ERROR_CODES.timedOut, message: `${limit} time limit of ${ms} ms reached`, retryable: false, details: { limit, ms } },
+          error: {
+            code: ERROR_CODES.timedOut,
+            message: `${limit} time limit of ${ms} ms reached`,
+            retryable: false,
+            details: { limit, ms },
+          },
         };
       }
       case null:

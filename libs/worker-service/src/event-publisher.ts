@@ -5,10 +5,19 @@ import type { MessageBus } from '@jobplane/messaging';
 export class EventPublisher {
   constructor(private readonly bus: MessageBus) {}
 
-  async publish<T extends MessageType>(type: T, job: { jobId: string; tenant: string }, data: MessageData<T>): Promise<void> {
+  async publish<T extends MessageType>(
+    type: T,
+    job: { jobId: string; tenant: string },
+    data: MessageData<T>,
+  ): Promise<void> {
     const message = createMessage(type, { jobId: job.jobId, tenant: job.tenant, data });
     await this.bus.publish([
-      { exchange: EVENTS_EXCHANGE, routingKey: type, messageId: message.id, body: Buffer.from(JSON.stringify(message)) },
+      {
+        exchange: EVENTS_EXCHANGE,
+        routingKey: type,
+        messageId: message.id,
+        body: Buffer.from(JSON.stringify(message)),
+      },
     ]);
   }
 }

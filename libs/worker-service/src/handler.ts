@@ -64,12 +64,23 @@ export class RateLimitedError extends Error {
 /** Maps anything a handler threw to the structured job error. */
 export function toJobError(err: unknown): JobError {
   if (err instanceof RateLimitedError) {
-    return { code: err.code, message: err.message, retryable: true, details: { retryAfterMs: err.retryAfterMs } };
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: true,
+      details: { retryAfterMs: err.retryAfterMs },
+    };
   }
   if (err instanceof RetryableError || err instanceof NonRetryableError) {
-    return { code: err.code, message: err.message, retryable: err.retryable, ...(err.details ? { details: err.details } : {}) };
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+      ...(err.details ? { details: err.details } : {}),
+    };
   }
-  if (err instanceof Error) return { code: 'handler_failed', message: err.message, retryable: true, details: { name: err.name } };
+  if (err instanceof Error)
+    return { code: 'handler_failed', message: err.message, retryable: true, details: { name: err.name } };
   return { code: 'handler_failed', message: String(err), retryable: true };
 }
 

@@ -81,19 +81,33 @@ export class WorkerRuntime {
         { name: CONTROL_EXCHANGE, kind: 'fanout' },
       ],
       queues: [
-        ...this.options.pools.map((p) => ({ name: workQueueName(p.pool), bindings: [{ exchange: WORK_EXCHANGE, routingKey: p.pool }] })),
-        { name: controlQueue, kind: 'exclusive' as const, bindings: [{ exchange: CONTROL_EXCHANGE, routingKey: '' }] },
+        ...this.options.pools.map((p) => ({
+          name: workQueueName(p.pool),
+          bindings: [{ exchange: WORK_EXCHANGE, routingKey: p.pool }],
+        })),
+        {
+          name: controlQueue,
+          kind: 'exclusive' as const,
+          bindings: [{ exchange: CONTROL_EXCHANGE, routingKey: '' }],
+        },
       ],
     });
-    this.subscriptions.push(await this.bus.consume(controlQueue, (d) => this.onControl(d), { prefetch: 100 }));
+    this.subscriptions.push(
+      await this.bus.consume(controlQueue, (d) => this.onControl(d), { prefetch: 100 }),
+    );
     for (const { pool, concurrency } of this.options.pools) {
-      this.subscriptions.push(await this.bus.consume(workQueueName(pool), (d) => this.onWork(d), { prefetch: concurrency }));
+      this.subscriptions.push(
+        await this.bus.consume(workQueueName(pool), (d) => this.onWork(d), { prefetch: concurrency }),
+      );
     }
     this.accepting = true;
     await this.heartbeat();
     this.heartbeatTimer = setInterval(() => void this.heartbeat(), this.options.heartbeatMs ?? 2_000);
     this.heartbeatTimer.unref();
-    this.logger.info({ workerId: this.workerId, pools: this.options.pools, types: this.registry.types() }, 'worker consuming');
+    this.logger.info(
+      { workerId: this.workerId, pools: this.options.pools, types: this.registry.types() },
+      'worker consuming',
+    );
   }
 
   /**
@@ -127,7 +141,14 @@ export class WorkerRuntime {
       startedAt: this.startedAt,
     });
     await this.bus
-      .publish([{ exchange: EVENTS_EXCHANGE, routingKey: WORKER_HEARTBEAT, messageId: beat.id, body: Buffer.from(JSON.stringify(beat)) }])
+      .publish([
+        {
+          exchange: EVENTS_EXCHANGE,
+          routingKey: WORKER_HEARTBEAT,
+          messageId: beat.id,
+          body: Buffer.from(JSON.stringify(beat)),
+        },
+      ])
       .catch((err) => this.logger.warn({ err }, 'heartbeat not published'));
   }
 
@@ -139,7 +160,8 @@ export class WorkerRuntime {
     const run = this.running.get(jobId);
     if (data.attempt !== undefined) {
       // One attempt abandoned by the scheduler (time limit, lost worker): stop it, keep the job.
-      if (run?.attempt === data.attempt) run.runner.stop('hard_limit', data.reason ?? 'attempt abandoned by the scheduler');
+      if (run?.attempt === data.attempt)
+        run.runner.stop('hard_limit', data.reason ?? 'attempt abandoned by the scheduler');
       return;
     }
     this.rememberCancelled(jobId);
@@ -150,7 +172,10 @@ export class WorkerRuntime {
     const parsed = parseMessage(delivery.body);
     if (!parsed.ok || parsed.message.type !== 'job.dispatch') {
       // Poison: dead-letter it for inspection instead of crashing or looping.
-      this.logger.error({ error: parsed.ok ? `unexpected ${parsed.message.type}` : parsed.error }, 'malformed work message dead-lettered');
+      this.logger.error(
+        { error: parsed.ok ? `unexpected ${parsed.message.type}` : parsed.error },
+        'malformed work message dead-lettered',
+      );
       delivery.nack(false);
       return;
     }
@@ -173,7 +198,11 @@ export class WorkerRuntime {
       }
       const handler = this.registry.get(msg.data.type);
       if (!handler) {
-        const error = { code: ERROR_CODES.unknownJobType, message: `no handler for job type "${msg.data.type}" in pool "${msg.data.pool}"`, retryable: false };
+        const error = {
+          code: ERROR_CODES.unknownJobType,
+          message: `no handler for job type "${msg.data.type}" in pool "${msg.data.pool}"`,
+          retryable: false,
+        };
         await this.events.publish('job.failed', job, { attempt, error, durationMs: 0 });
         return delivery.ack();
       }
@@ -187,7 +216,10 @@ export class WorkerRuntime {
       // A long job must not outlive the broker's delivery timeout unacked (the broker would close the
       // channel and redeliver it while it still runs): ack early, and let heartbeats guard it.
       const earlyAck = setTimeout(() => {
-        log.info({ afterMs: this.options.earlyAckMs }, 'long job: delivery acknowledged early; the watchdog guards it now');
+        log.info(
+          { afterMs: this.options.earlyAckMs },
+          'long job: delivery acknowledged early; the watchdog guards it now',
+        );
         delivery.ack();
       }, this.options.earlyAckMs ?? 1_350_000);
       earlyAck.unref();
@@ -201,8 +233,10 @@ export class WorkerRuntime {
       }
       if (outcome.kind === 'handed_back') return delivery.nack(true);
       const durationMs = Date.now() - t0;
-      if (outcome.kind === 'succeeded') await this.events.publish('job.succeeded', job, { attempt, result: outcome.result, durationMs });
-      else if (outcome.kind === 'cancelled') await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled while running' });
+      if (outcome.kind === 'succeeded')
+        await this.events.publish('job.succeeded', job, { attempt, result: outcome.result, durationMs });
+      else if (outcome.kind === 'cancelled')
+        await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled while running' });
       else {
         log.info({ error: outcome.error }, 'attempt failed');
         await this.events.publish('job.failed', job, { attempt, error: outcome.error, durationMs });

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, DynamicModule, Inject, Injectable, Module, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  DynamicModule,
+  Inject,
+  Injectable,
+  Module,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import type { MessageBus } from '@jobplane/messaging';
 import type { Logger } from '@jobplane/telemetry';
 import { HandlerDefinition, HandlerRegistry } from './handler';
@@ -28,7 +35,12 @@ class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdo
 export class WorkerModule {
   static forRoot(options: WorkerModuleOptions): DynamicModule {
     const registry = new HandlerRegistry().register(...BUILT_IN_HANDLERS, ...(options.handlers ?? []));
-    const runtime = new WorkerRuntime(options.bus, registry, options.logger.child({ context: 'WorkerRuntime' }), options);
+    const runtime = new WorkerRuntime(
+      options.bus,
+      registry,
+      options.logger.child({ context: 'WorkerRuntime' }),
+      options,
+    );
     return {
       module: WorkerModule,
       providers: [{ provide: WorkerRuntime, useValue: runtime }, WorkerLifecycle],

@@ -16,7 +16,9 @@ export class Pools1763800002000 implements MigrationInterface {
         updated_at timestamptz NOT NULL DEFAULT now()
       )`);
     // Position estimates and in-flight counts per pool.
-    await q.query(`CREATE INDEX jobs_queued_pool_priority ON jobs (pool, priority DESC, id) WHERE state = 'queued'`);
+    await q.query(
+      `CREATE INDEX jobs_queued_pool_priority ON jobs (pool, priority DESC, id) WHERE state = 'queued'`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

@@ -9,9 +9,13 @@ export class ConcurrencyKeys1763800005000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE jobs ADD COLUMN concurrency jsonb`);
-    await q.query(`ALTER TABLE jobs ADD COLUMN concurrency_key text GENERATED ALWAYS AS (concurrency->>'key') STORED`);
+    await q.query(
+      `ALTER TABLE jobs ADD COLUMN concurrency_key text GENERATED ALWAYS AS (concurrency->>'key') STORED`,
+    );
     await q.query(`ALTER TABLE jobs ADD COLUMN parked boolean NOT NULL DEFAULT false`);
-    await q.query(`CREATE INDEX jobs_concurrency_key ON jobs (tenant, concurrency_key) WHERE concurrency_key IS NOT NULL AND finished_at IS NULL`);
+    await q.query(
+      `CREATE INDEX jobs_concurrency_key ON jobs (tenant, concurrency_key) WHERE concurrency_key IS NOT NULL AND finished_at IS NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {

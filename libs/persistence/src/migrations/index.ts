@@ -6,4 +6,11 @@ import { Schedules1763800004000 } from './1763800004000-schedules';
 import { ConcurrencyKeys1763800005000 } from './1763800005000-concurrency-keys';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
-export const MIGRATIONS = [InitialSchema1763800000000, AuditLog1763800001000, Pools1763800002000, Workers1763800003000, Schedules1763800004000, ConcurrencyKeys1763800005000];
+export const MIGRATIONS = [
+  InitialSchema1763800000000,
+  AuditLog1763800001000,
+  Pools1763800002000,
+  Workers1763800003000,
+  Schedules1763800004000,
+  ConcurrencyKeys1763800005000,
+];

@@ -4,7 +4,11 @@ import { HandlerDefinition, RateLimitedError, RetryableError } from '../handler'
  * Fails its first `failTimes` attempts (a retryable error, or RateLimited with `retryAfterMs`),
  * then succeeds with the attempt number: for testing retries and rate-limit pauses.
  */
-export const debugFlakyHandler: HandlerDefinition<{ failTimes?: number; error?: 'retryable' | 'rate_limited'; retryAfterMs?: number }> = {
+export const debugFlakyHandler: HandlerDefinition<{
+  failTimes?: number;
+  error?: 'retryable' | 'rate_limited';
+  retryAfterMs?: number;
+}> = {
   type: 'debug.flaky',
   handle: async ({ payload, attempt }) => {
     if (attempt <= (payload?.failTimes ?? 1)) {

@@ -7,7 +7,9 @@ import type { HandlerDefinition } from '../handler';
 export const debugHangHandler: HandlerDefinition<{ seconds?: number }> = {
   type: 'debug.hang',
   handle: async ({ payload }) => {
-    await new Promise((resolve) => setTimeout(resolve, Math.min(Number(payload?.seconds ?? 3600), 86_400) * 1000));
+    await new Promise((resolve) =>
+      setTimeout(resolve, Math.min(Number(payload?.seconds ?? 3600), 86_400) * 1000),
+    );
     return { hung: true };
   },
 };

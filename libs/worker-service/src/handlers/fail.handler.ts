@@ -7,6 +7,8 @@ export const failHandler: HandlerDefinition<{ message?: string; code?: string; r
     const message = payload?.message ?? 'failed on purpose';
     const code = payload?.code ?? 'handler_failed';
     const details = { attempt };
-    throw payload?.retryable ? new RetryableError(message, code, details) : new NonRetryableError(message, code, details);
+    throw payload?.retryable
+      ? new RetryableError(message, code, details)
+      : new NonRetryableError(message, code, details);
   },
 };

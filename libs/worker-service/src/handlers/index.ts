@@ -5,4 +5,10 @@ import { failHandler } from './fail.handler';
 import { sleepHandler } from './sleep.handler';
 
 /** Handlers every worker ships with. */
-export const BUILT_IN_HANDLERS = [debugEchoHandler, debugFlakyHandler, debugHangHandler, sleepHandler, failHandler];
+export const BUILT_IN_HANDLERS = [
+  debugEchoHandler,
+  debugFlakyHandler,
+  debugHangHandler,
+  sleepHandler,
+  failHandler,
+];
