@@ -6,7 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import type { Config } from '@jobplane/config';
+import { Config, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger } from '@jobplane/telemetry';
@@ -65,6 +65,7 @@ export class ApiModule {
             config.DEFAULT_TENANT,
             pools,
             config.DEFAULT_POOL_CAPACITY,
+            tenantQuotas(config.TENANT_MAX_IN_FLIGHT),
           ),
         },
         { provide: PoolStore, useValue: pools },

@@ -17,6 +17,8 @@ export class JobsService {
     private readonly tenant: string,
     private readonly pools: PoolStore,
     private readonly defaultCapacity: number,
+    /** Tenant quotas (TENANT_MAX_IN_FLIGHT); undefined = none. */
+    private readonly tenantQuota: (tenant: string) => number | undefined = () => undefined,
   ) {}
 
   async submit(jobs: SubmitJob[]): Promise<SubmitResult[]> {
@@ -32,12 +34,15 @@ export class JobsService {
     const job = await this.registry.get(this.tenant, checkId(id));
     const view = toJobView(job);
     if (job.state !== 'queued') return view;
-    const [pool, inFlight, position] = await Promise.all([
+    const quota = this.tenantQuota(job.tenant);
+    const [pool, inFlight, position, byTenant] = await Promise.all([
       this.pools.get(job.pool),
       this.pools.inFlight(),
       this.pools.position(job),
+      quota === undefined ? null : this.pools.inFlightByTenant(),
     ]);
-    const wait = waitReasonOf(job, pool, inFlight.get(job.pool) ?? 0, this.defaultCapacity);
+    const atQuota = quota !== undefined && (byTenant?.get(job.tenant) ?? 0) >= quota;
+    const wait = waitReasonOf(job, pool, inFlight.get(job.pool) ?? 0, this.defaultCapacity, atQuota);
     return { ...view, ...wait, position };
   }
 

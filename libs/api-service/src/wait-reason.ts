@@ -10,6 +10,7 @@ export function waitReasonOf(
   pool: PoolSettings | null,
   inFlight: number,
   defaultCapacity: number,
+  tenantAtQuota = false,
   now = new Date(),
 ): { waitReason: WaitReason; waitingUntil?: string } | null {
   if (job.state !== 'queued') return null;
@@ -25,6 +26,7 @@ export function waitReasonOf(
   if (pool?.pausedUntil && pool.pausedUntil > now)
     return { waitReason: 'rate_limited', waitingUntil: pool.pausedUntil.toISOString() };
   if (inFlight >= (pool?.capacity ?? defaultCapacity)) return { waitReason: 'pool_at_capacity' };
+  if (tenantAtQuota) return { waitReason: 'tenant_quota' };
   if (pool?.rate) return { waitReason: 'rate_limited' };
   return { waitReason: 'ready' };
 }

@@ -109,3 +109,9 @@ export function configuredPools(config: {
   for (const p of parsePoolSpecs(config.POOLS, config.DEFAULT_POOL_CAPACITY)) byName.set(p.name, p);
   return [...byName.values()];
 }
+
+/** Parses TENANT_MAX_IN_FLIGHT (`*:50,acme:200`) into a lookup; undefined = no quota. */
+export function tenantQuotas(spec: string): (tenant: string) => number | undefined {
+  const quotas = parseTenantWeights(spec);
+  return (tenant) => quotas[tenant] ?? quotas['*'];
+}

@@ -134,6 +134,18 @@ export const VARIABLES = {
       'A YAML file of pools (`pools: {metal: {capacity: 2}, cloud: {capacity: 5, rate: 60/min}}`), read at scheduler start; POOLS entries override it.',
     services: ['scheduler', 'embedded'],
   },
+  TENANT_MAX_IN_FLIGHT: {
+    schema: z
+      .string()
+      .regex(
+        /^$|^[^:,]+:[0-9]+(,[^:,]+:[0-9]+)*$/,
+        'format: tenant:N[,tenant:N...], "*" for every other tenant',
+      )
+      .default(''),
+    description:
+      'Tenant quotas: at most N jobs of a tenant dispatched and unfinished at once, across pools, e.g. `*:50,acme:200` (none by default). Jobs over it wait with `tenant_quota`.',
+    services: ['api', 'scheduler', 'embedded'],
+  },
   DEFAULT_POOL_CAPACITY: {
     schema: z.coerce.number().int().min(0).default(100),
     description:

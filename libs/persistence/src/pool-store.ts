@@ -115,6 +115,16 @@ export class PoolStore {
     return new Map(rows.map((r) => [r.pool, Number(r.n)]));
   }
 
+  /** Jobs dispatched and not finished, per tenant across pools (what tenant quotas bound). */
+  async inFlightByTenant(): Promise<Map<string, number>> {
+    const rows = await this.db.query<{ tenant: string; n: string }>(
+      `SELECT tenant, count(*)::text AS n FROM jobs
+       WHERE finished_at IS NULL AND (state = 'running' OR (state = 'queued' AND attempt > 0 AND run_at IS NULL AND NOT parked))
+       GROUP BY tenant`,
+    );
+    return new Map(rows.map((r) => [r.tenant, Number(r.n)]));
+  }
+
   /** Queued jobs not yet dispatched, per pool, with the age of the oldest. */
   async backlog(): Promise<Map<string, { depth: number; oldestAgeMs: number }>> {
     const rows = await this.db.query<{ pool: string; n: string; oldest: string }>(

@@ -16,6 +16,8 @@ export interface ConductorOptions {
   defaultCapacity: number;
   /** Dispatches a tenant gets per round-robin turn within a pool (default 1). */
   tenantWeights?: Record<string, number>;
+  /** Most jobs of a tenant dispatched and unfinished at once, across pools (undefined = none). */
+  tenantQuota?: (tenant: string) => number | undefined;
   /** How often pool settings, the pool list and in-flight counts are re-read from Postgres. */
   refreshMs?: number;
   leaseRenewMs?: number;
@@ -63,6 +65,11 @@ export class Conductor {
   private running = false;
   private supervisor: Promise<void> | null = null;
   private wakeSupervisor: (() => void) | null = null;
+  /** Per tenant: in flight across pools (for quotas), and dispatches made here (as for pools). */
+  private tenantInFlight = new Map<string, number>();
+  private readonly tenantDispatches = new Map<string, number>();
+  /** Entries taken for a tenant by any pool loop and not yet dispatched (quota reservations). */
+  private readonly tenantReserved = new Map<string, number>();
   /** Per concurrency-key rate gates (in memory: only the lease holder dispatches). */
   private readonly keyGates: KeyRateGates & { gates: Map<string, RateGate> } = {
     gates: new Map(),
@@ -143,11 +150,18 @@ export class Conductor {
   private async refresh(): Promise<void> {
     // Dispatches that commit while the counts are read may be counted twice: never fewer.
     const before = new Map([...this.pools].map(([name, p]) => [name, p.dispatches]));
+    const tenantsBefore = new Map(this.tenantDispatches);
     const [settings, inFlight, lanes] = await Promise.all([
       this.poolStore.list(),
       this.poolStore.inFlight(),
       this.poolStore.lanes(),
     ]);
+    if (this.options.tenantQuota) {
+      const byTenant = await this.poolStore.inFlightByTenant();
+      for (const [t, n] of this.tenantDispatches)
+        byTenant.set(t, (byTenant.get(t) ?? 0) + n - (tenantsBefore.get(t) ?? n));
+      this.tenantInFlight = byTenant;
+    }
     const names = new Set([...settings.map((s) => s.name), ...inFlight.keys(), ...lanes.keys()]);
     for (const name of names) {
       const s = settings.find((x) => x.name === name) ?? defaultSettings(name, this.options.defaultCapacity);
@@ -206,6 +220,7 @@ export class Conductor {
   private async serveOneTurn(pool: string, p: PoolState): Promise<boolean> {
     const room = Math.min(MAX_BATCH, p.settings.capacity - p.inFlight, p.settings.rate ? 1 : MAX_BATCH);
     const taken: TakenEntry[] = [];
+    const owners: string[] = [];
     const exhausted = new Set<string>();
     while (taken.length < room && exhausted.size < p.tenants.length && this.running && this.leading) {
       const tenant = p.tenants[p.turn % p.tenants.length]!;
@@ -213,12 +228,20 @@ export class Conductor {
       if (exhausted.has(tenant)) continue;
       const weight = this.options.tenantWeights?.[tenant] ?? 1;
       for (let k = 0; k < weight && taken.length < room; k++) {
+        // Reserve the quota slot before awaiting the backlog, so concurrent pool loops cannot both use it.
+        if (this.tenantRoom(tenant) <= 0) {
+          exhausted.add(tenant);
+          break;
+        }
+        bump(this.tenantReserved, tenant, 1);
         const entry = await this.backlog.take({ pool, tenant });
         if (!entry) {
+          bump(this.tenantReserved, tenant, -1);
           exhausted.add(tenant);
           break;
         }
         taken.push(entry);
+        owners.push(tenant);
       }
     }
     if (taken.length === 0) return false;
@@ -230,7 +253,15 @@ export class Conductor {
     } catch (err) {
       await Promise.all(taken.map((e) => e.release()));
       throw err;
+    } finally {
+      owners.forEach((t) => bump(this.tenantReserved, t, -1));
     }
+    // Count what was dispatched before anything else awaits, so no other pool loop sees the room.
+    results.forEach((r, i) => {
+      if (!r.dispatched) return;
+      bump(this.tenantInFlight, owners[i]!, 1);
+      bump(this.tenantDispatches, owners[i]!, 1);
+    });
     await Promise.all(taken.map((e) => e.done()));
     // Not due after all (its runAt moved, or its key's rate): back in with the new time.
     const later = results.flatMap((r) => (r.backlog ? [r.backlog] : []));
@@ -241,6 +272,13 @@ export class Conductor {
     this.dispatched += dispatched;
     for (let i = 0; i < dispatched; i++) p.gate.take(p.settings.rate);
     return dispatched > 0;
+  }
+
+  /** Dispatches the tenant's quota still allows, minus what this batch already took for it. */
+  private tenantRoom(tenant: string): number {
+    const quota = this.options.tenantQuota?.(tenant);
+    if (quota === undefined) return Number.POSITIVE_INFINITY;
+    return quota - (this.tenantInFlight.get(tenant) ?? 0) - (this.tenantReserved.get(tenant) ?? 0);
   }
 
   /** 0 when a dispatch may happen now; else how long to wait before looking again. */
@@ -274,6 +312,10 @@ export class Conductor {
     if (outbox.length > 0) this.relay.kick();
     return results;
   }
+}
+
+function bump(map: Map<string, number>, key: string, by: number): void {
+  map.set(key, (map.get(key) ?? 0) + by);
 }
 
 function defaultSettings(name: string, capacity: number): PoolSettings {

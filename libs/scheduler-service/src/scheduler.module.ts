@@ -6,7 +6,7 @@ import {
   Module,
   OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Config, configuredPools, parseTenantWeights } from '@jobplane/config';
+import { Config, configuredPools, parseTenantWeights, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -36,6 +36,8 @@ export interface SchedulerModuleOptions {
   retentionSeconds: number;
   /** Dispatches per round-robin turn, by tenant (default 1). */
   tenantWeights?: Record<string, number>;
+  /** Most jobs of a tenant in flight at once (undefined = no quota). */
+  tenantQuota?: (tenant: string) => number | undefined;
   /** Pools from config, created at start if unknown (run-time changes are kept). */
   pools: { name: string; capacity: number; rate: { max: number; perMs: number } | null }[];
 }
@@ -72,6 +74,7 @@ export class Scheduler {
       {
         defaultCapacity: o.defaultPoolCapacity,
         tenantWeights: o.tenantWeights,
+      ...(o.tenantQuota ? { tenantQuota: o.tenantQuota } : {}),
       },
     );
     const unparker = new KeyUnparker(o.db, o.backlog);
@@ -167,6 +170,7 @@ export function schedulerSettingsFrom(
     defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
     retentionSeconds: config.JOB_RETENTION_SECONDS,
     tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
+    ...(config.TENANT_MAX_IN_FLIGHT ? { tenantQuota: tenantQuotas(config.TENANT_MAX_IN_FLIGHT) } : {}),
     watchdog: {
       intervalMs: config.WATCHDOG_INTERVAL_MS,
       lostAfterMs: config.WORKER_LOST_AFTER_MS,
