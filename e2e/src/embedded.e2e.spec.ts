@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, ServiceProcess, startService, stopService } from '@jobplane/testing';
+import { ApiClient, eventually, ServiceProcess, startService, stopService } from '@jobplane/testing';
 import { submit, TERMINAL, waitForState } from './jobs';
 
 /** Embedded mode (one process, PGlite + in-process bus) over real HTTP. */
@@ -17,7 +17,15 @@ describe('embedded mode over HTTP', () => {
       app: 'embedded',
       healthPort: port,
       logDir: join(dataDir, 'logs'),
-      env: { PORT: String(port), DATA_DIR: dataDir, WORKER_POOLS: 'default:4', LOG_LEVEL: 'warn' },
+      env: {
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        WORKER_POOLS: 'default:4',
+        LOG_LEVEL: 'warn',
+        WORKER_LOST_AFTER_MS: '2000',
+        WATCHDOG_INTERVAL_MS: '200',
+        WORKER_HEARTBEAT_MS: '200',
+      },
     });
 
   beforeAll(async () => {
@@ -168,6 +176,30 @@ describe('embedded mode over HTTP', () => {
     expect(ready.body.checks).toMatchObject({ database: { status: 'ok' }, bus: { status: 'ok' } });
     expect((await api.get('/docs/json')).body.paths['/v1/jobs']).toBeDefined();
     expect((await api.get('/metrics')).body).toContain('jobplane_process_resident_memory_bytes');
+  });
+
+  it('recovers a job left running by a crash of the whole process', async () => {
+    const job = await submit(api, {
+      type: 'sleep',
+      payload: { seconds: 30 },
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
+    await waitForState(api, job.id, ['running']);
+    proc.child.kill('SIGKILL');
+    await proc.exited;
+    proc = await boot();
+    const recovered = await eventually(async () => (await api.get(`/v1/jobs/${job.id}`)).body, {
+      until: (j) => j.attempt >= 2 && j.state === 'running',
+      timeoutMs: 20_000,
+      what: 'job re-run after the crash',
+    });
+    expect(recovered.attempt).toBe(2);
+    const types = (await api.get(`/v1/jobs/${job.id}/events`)).body.items.map(
+      (e: { type: string }) => e.type,
+    );
+    expect(types).toContain('worker_lost');
+    await api.post(`/v1/jobs/${job.id}:cancel`);
+    expect((await waitForState(api, job.id, TERMINAL)).state).toBe('cancelled');
   });
 
   it('keeps jobs across a restart (data lives in DATA_DIR)', async () => {

@@ -80,11 +80,15 @@ export class WorkerStore {
   }
 }
 
-/** Running jobs whose worker has not been heard from within `lostAfterMs` (or is unknown). */
+/**
+ * Running jobs whose worker has not been heard from within `lostAfterMs`, is unknown, or restarted
+ * since the job started (a new incarnation under the same id does not run its predecessor's jobs).
+ */
 export async function jobsOfLostWorkers(tx: Tx, lostAfterMs: number, limit: number): Promise<JobRecord[]> {
   const rows = await tx.query(
     `SELECT j.* FROM jobs j LEFT JOIN workers w ON w.id = j.worker_id
-     WHERE j.state = 'running' AND (w.id IS NULL OR w.last_seen_at < now() - $1 * interval '1 millisecond')
+     WHERE j.state = 'running'
+       AND (w.id IS NULL OR w.last_seen_at < now() - $1 * interval '1 millisecond' OR w.started_at > j.started_at)
        AND j.started_at < now() - $1 * interval '1 millisecond'
      ORDER BY j.id LIMIT $2`,
     [lostAfterMs, limit],
