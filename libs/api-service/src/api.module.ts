@@ -1,15 +1,8 @@
-import {
-  BeforeApplicationShutdown,
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { Config, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
-import { createMetricsRegistry, HealthCheck, Logger } from '@jobplane/telemetry';
+import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
@@ -29,18 +22,6 @@ export interface ApiModuleOptions {
   metrics?: Registry;
 }
 
-/** Relays what the api commits to the outbox; started after boot, drained before shutdown. */
-@Injectable()
-class RelayLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(OutboxRelay) private readonly relay: OutboxRelay) {}
-  onApplicationBootstrap() {
-    this.relay.start();
-  }
-  async beforeApplicationShutdown() {
-    await this.relay.stop();
-  }
-}
-
 @Module({})
 export class ApiModule {
   static forRoot(o: ApiModuleOptions): DynamicModule {
@@ -56,7 +37,7 @@ export class ApiModule {
       controllers: [JobsController, PoolsController, SchedulesController, HealthController],
       providers: [
         { provide: OutboxRelay, useValue: relay },
-        RelayLifecycle,
+        startStopProvider(relay),
         {
           provide: JobsService,
           useValue: new JobsService(

@@ -1,15 +1,8 @@
-import {
-  BeforeApplicationShutdown,
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { Config, configuredPools, parseTenantWeights, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Backlog } from './backlog.port';
 import { BacklogReconciler } from './backlog-reconciler';
 import { Conductor } from './conductor';
@@ -74,7 +67,7 @@ export class Scheduler {
       {
         defaultCapacity: o.defaultPoolCapacity,
         tenantWeights: o.tenantWeights,
-      ...(o.tenantQuota ? { tenantQuota: o.tenantQuota } : {}),
+        ...(o.tenantQuota ? { tenantQuota: o.tenantQuota } : {}),
       },
     );
     const unparker = new KeyUnparker(o.db, o.backlog);
@@ -149,17 +142,6 @@ export class Scheduler {
   }
 }
 
-@Injectable()
-class SchedulerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(Scheduler) private readonly scheduler: Scheduler) {}
-  async onApplicationBootstrap() {
-    await this.scheduler.start();
-  }
-  async beforeApplicationShutdown() {
-    await this.scheduler.stop();
-  }
-}
-
 /** The tunables of SchedulerModuleOptions, read from validated configuration. */
 export function schedulerSettingsFrom(
   config: Config,
@@ -184,9 +166,10 @@ export function schedulerSettingsFrom(
 @Module({})
 export class SchedulerModule {
   static forRoot(options: SchedulerModuleOptions): DynamicModule {
+    const scheduler = new Scheduler(options);
     return {
       module: SchedulerModule,
-      providers: [{ provide: Scheduler, useValue: new Scheduler(options) }, SchedulerLifecycle],
+      providers: [{ provide: Scheduler, useValue: scheduler }, startStopProvider(scheduler)],
       exports: [Scheduler],
     };
   }

@@ -3,3 +3,4 @@ export * from './metrics';
 export * from './health';
 export * from './nest-logger';
 export * from './lifecycle';
+export * from './start-stop.provider';

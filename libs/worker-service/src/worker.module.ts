@@ -1,13 +1,6 @@
-import {
-  BeforeApplicationShutdown,
-  DynamicModule,
-  Inject,
-  Injectable,
-  Module,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import type { MessageBus } from '@jobplane/messaging';
-import type { Logger } from '@jobplane/telemetry';
+import { Logger, startStopProvider } from '@jobplane/telemetry';
 import { HandlerDefinition, HandlerRegistry } from './handler';
 import { BUILT_IN_HANDLERS } from './handlers';
 import { WorkerOptions, WorkerRuntime } from './worker-runtime';
@@ -17,18 +10,6 @@ export interface WorkerModuleOptions extends WorkerOptions {
   logger: Logger;
   /** Handlers beyond the built-ins. */
   handlers?: HandlerDefinition<never>[];
-}
-
-/** Starts consuming after the application booted and drains before it shuts down. */
-@Injectable()
-class WorkerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
-  constructor(@Inject(WorkerRuntime) private readonly runtime: WorkerRuntime) {}
-  async onApplicationBootstrap() {
-    await this.runtime.start();
-  }
-  async beforeApplicationShutdown() {
-    await this.runtime.stop();
-  }
 }
 
 @Module({})
@@ -43,7 +24,7 @@ export class WorkerModule {
     );
     return {
       module: WorkerModule,
-      providers: [{ provide: WorkerRuntime, useValue: runtime }, WorkerLifecycle],
+      providers: [{ provide: WorkerRuntime, useValue: runtime }, startStopProvider(runtime)],
       exports: [WorkerRuntime],
     };
   }
