@@ -15,7 +15,7 @@ import {
   SoleLeader,
 } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
-import { WorkerModule } from '@jobplane/worker-service';
+import { WorkerModule, workerSettingsFrom } from '@jobplane/worker-service';
 
 /**
  * Embedded mode: api, scheduler, worker and audit in one process, on an in-process bus and an
@@ -57,11 +57,7 @@ async function main() {
       WorkerModule.forRoot({
         bus,
         logger,
-        pools,
-        drainMs: config.WORKER_DRAIN_SECONDS * 1000,
-        cancelGraceMs: config.CANCEL_GRACE_MS,
-        heartbeatMs: config.WORKER_HEARTBEAT_MS,
-        earlyAckMs: config.WORKER_EARLY_ACK_MS,
+        ...workerSettingsFrom(config),
         workerId: 'embedded',
       }),
       AuditModule.forRoot({ bus, db, logger }),

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
-import { WorkerModule, WorkerRuntime } from '@jobplane/worker-service';
+import { WorkerModule, WorkerRuntime, workerSettingsFrom } from '@jobplane/worker-service';
 import {
   createLogger,
   createMetricsRegistry,
@@ -25,12 +25,7 @@ async function main() {
       WorkerModule.forRoot({
         bus,
         logger,
-        pools,
-        drainMs: config.WORKER_DRAIN_SECONDS * 1000,
-        cancelGraceMs: config.CANCEL_GRACE_MS,
-        heartbeatMs: config.WORKER_HEARTBEAT_MS,
-        earlyAckMs: config.WORKER_EARLY_ACK_MS,
-        ...(config.WORKER_ID ? { workerId: config.WORKER_ID } : {}),
+        ...workerSettingsFrom(config),
       }),
     ],
   })

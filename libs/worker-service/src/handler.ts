@@ -22,9 +22,9 @@ export interface HandlerDefinition<P = unknown> {
   handle: JobHandler<P>;
 }
 
-/** A failure the scheduler may retry (plain Errors are retryable too). */
-export class RetryableError extends Error {
-  readonly retryable = true;
+/** A handler failure with a stable code; `retryable` says whether another attempt may help. */
+abstract class JobFailure extends Error {
+  abstract readonly retryable: boolean;
   constructor(
     message: string,
     readonly code = 'handler_failed',
@@ -34,16 +34,14 @@ export class RetryableError extends Error {
   }
 }
 
+/** A failure the scheduler may retry (plain Errors are retryable too). */
+export class RetryableError extends JobFailure {
+  readonly retryable = true;
+}
+
 /** A failure that retrying cannot fix (bad input, missing permission): the job fails at once. */
-export class NonRetryableError extends Error {
+export class NonRetryableError extends JobFailure {
   readonly retryable = false;
-  constructor(
-    message: string,
-    readonly code = 'handler_failed',
-    readonly details?: Record<string, unknown>,
-  ) {
-    super(message);
-  }
 }
 
 /**
@@ -71,7 +69,7 @@ export function toJobError(err: unknown): JobError {
       details: { retryAfterMs: err.retryAfterMs },
     };
   }
-  if (err instanceof RetryableError || err instanceof NonRetryableError) {
+  if (err instanceof JobFailure) {
     return {
       code: err.code,
       message: err.message,

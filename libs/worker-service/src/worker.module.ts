@@ -1,4 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { Config, parsePools } from '@jobplane/config';
 import type { MessageBus } from '@jobplane/messaging';
 import { Logger, startStopProvider } from '@jobplane/telemetry';
 import { HandlerDefinition, HandlerRegistry } from './handler';
@@ -10,6 +11,18 @@ export interface WorkerModuleOptions extends WorkerOptions {
   logger: Logger;
   /** Handlers beyond the built-ins. */
   handlers?: HandlerDefinition<never>[];
+}
+
+/** The tunables of WorkerOptions, read from validated configuration. */
+export function workerSettingsFrom(config: Config): WorkerOptions {
+  return {
+    pools: parsePools(config.WORKER_POOLS),
+    drainMs: config.WORKER_DRAIN_SECONDS * 1000,
+    cancelGraceMs: config.CANCEL_GRACE_MS,
+    heartbeatMs: config.WORKER_HEARTBEAT_MS,
+    earlyAckMs: config.WORKER_EARLY_ACK_MS,
+    ...(config.WORKER_ID ? { workerId: config.WORKER_ID } : {}),
+  };
 }
 
 @Module({})
