@@ -43,7 +43,6 @@ export class ApiModule {
           useValue: new JobsService(
             new JobRegistry(db),
             relay,
-            config.DEFAULT_TENANT,
             pools,
             config.DEFAULT_POOL_CAPACITY,
             tenantQuotas(config.TENANT_MAX_IN_FLIGHT),

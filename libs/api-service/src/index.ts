@@ -4,3 +4,4 @@ export * from './jobs.service';
 export * from './openapi';
 export * from './problems';
 export * from './wait-reason';
+export * from './auth/authenticator';

@@ -9,33 +9,37 @@ import {
 import { toJobView } from '@jobplane/persistence';
 import { JobsService } from './jobs.service';
 import { ApiProblem, parseInput } from './problems';
+import { API_TENANT } from './schedules.controller';
 
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(@Inject(JobsService) private readonly jobs: JobsService) {}
+  constructor(
+    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(API_TENANT) private readonly tenant: string,
+  ) {}
 
   /** 201 with the new job; 200 with the earlier job when the idempotency key was seen before. */
   @Post()
   async submit(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
     const input = parseInput(submitJobRequestSchema, body ?? {}, 'body');
-    const [result] = await this.jobs.submit([input]);
+    const [result] = await this.jobs.submit(this.tenant, [input]);
     void reply.status(result!.created ? 201 : 200).header('location', `/v1/jobs/${result!.job.id}`);
     return toJobView(result!.job);
   }
 
   @Get()
   async list(@Query() query: Record<string, unknown>) {
-    return this.jobs.list(parseInput(listJobsQuerySchema, query, 'query'));
+    return this.jobs.list(this.tenant, parseInput(listJobsQuerySchema, query, 'query'));
   }
 
   @Get(':id')
   async get(@Param('id') id: string) {
-    return this.jobs.get(id);
+    return this.jobs.get(this.tenant, id);
   }
 
   @Get(':id/events')
   async events(@Param('id') id: string) {
-    return { items: await this.jobs.events(id) };
+    return { items: await this.jobs.events(this.tenant, id) };
   }
 
   /** Custom methods in the `{id}:{action}` style (`POST /v1/jobs/{id}:cancel`). */
@@ -46,7 +50,7 @@ export class JobsController {
     const [id, action] = sep > 0 ? [idAction.slice(0, sep), idAction.slice(sep + 1)] : [idAction, ''];
     if (action === 'cancel') {
       const { reason } = parseInput(cancelJobRequestSchema, body ?? {}, 'body');
-      return this.jobs.cancel(id, reason);
+      return this.jobs.cancel(this.tenant, id, reason);
     }
     throw new ApiProblem(
       404,

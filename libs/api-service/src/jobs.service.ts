@@ -14,24 +14,23 @@ export class JobsService {
   constructor(
     private readonly registry: JobRegistry,
     private readonly relay: OutboxRelay,
-    private readonly tenant: string,
     private readonly pools: PoolStore,
     private readonly defaultCapacity: number,
     /** Tenant quotas (TENANT_MAX_IN_FLIGHT); undefined = none. */
     private readonly tenantQuota: (tenant: string) => number | undefined = () => undefined,
   ) {}
 
-  async submit(jobs: SubmitJob[]): Promise<SubmitResult[]> {
+  async submit(tenant: string, jobs: SubmitJob[]): Promise<SubmitResult[]> {
     const results = await this.registry.submit(
-      jobs.map((j) => ({ ...j, tenant: this.tenant, pool: j.pool ?? DEFAULT_POOL })),
+      jobs.map((j) => ({ ...j, tenant, pool: j.pool ?? DEFAULT_POOL })),
     );
     this.relay.kick();
     return results;
   }
 
   /** The job; a queued one also says why it waits and how many of its pool's jobs go first. */
-  async get(id: string): Promise<JobView> {
-    const job = await this.registry.get(this.tenant, checkId(id));
+  async get(tenant: string, id: string): Promise<JobView> {
+    const job = await this.registry.get(tenant, checkId(id));
     const view = toJobView(job);
     if (job.state !== 'queued') return view;
     const quota = this.tenantQuota(job.tenant);
@@ -46,13 +45,13 @@ export class JobsService {
     return { ...view, ...wait, position };
   }
 
-  async list(q: ListJobsQuery) {
-    const page = await this.registry.list(this.tenant, q);
+  async list(tenant: string, q: ListJobsQuery) {
+    const page = await this.registry.list(tenant, q);
     return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
   }
 
-  async events(id: string) {
-    const events = await this.registry.events(this.tenant, checkId(id));
+  async events(tenant: string, id: string) {
+    const events = await this.registry.events(tenant, checkId(id));
     return events.map((e) => ({
       seq: e.seq,
       type: e.type,
@@ -62,8 +61,8 @@ export class JobsService {
     }));
   }
 
-  async cancel(id: string, reason?: string): Promise<JobView> {
-    const job = await this.registry.requestCancel(this.tenant, checkId(id), reason);
+  async cancel(tenant: string, id: string, reason?: string): Promise<JobView> {
+    const job = await this.registry.requestCancel(tenant, checkId(id), reason);
     this.relay.kick();
     return toJobView(job);
   }

@@ -8,3 +8,4 @@ export * from './dto';
 export * from './pools';
 export * from './worker-messages';
 export * from './schedules';
+export * from './auth';
