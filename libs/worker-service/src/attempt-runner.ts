@@ -1,7 +1,7 @@
 import { ERROR_CODES, JobError, MessageOf, Progress } from '@jobplane/contracts';
 import type { Logger } from '@jobplane/telemetry';
 import { EventPublisher, ProgressThrottle } from './event-publisher';
-import { HandlerDefinition, toJobError } from './handler';
+import { HandlerDefinition, toJobError, validatePayload } from './handler';
 
 /** Why an attempt's signal fired. */
 export type StopReason = 'cancel' | 'soft_limit' | 'hard_limit' | 'shutdown';
@@ -88,7 +88,7 @@ export class AttemptRunner {
         pool: msg.data.pool,
         attempt: msg.data.attempt,
         maxAttempts: msg.data.maxAttempts,
-        payload: msg.data.payload,
+        payload: validatePayload(this.handler, msg.data.payload),
         signal: this.controller.signal,
         progress: (p) => progress.push(p),
       });

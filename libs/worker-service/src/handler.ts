@@ -1,4 +1,5 @@
-import type { JobError, Progress } from '@jobplane/contracts';
+import { formatIssues, type JobError, type Progress } from '@jobplane/contracts';
+import type { z } from 'zod';
 
 /** What a handler receives for one attempt. */
 export interface JobContext<P = unknown> {
@@ -19,7 +20,27 @@ export type JobHandler<P = unknown> = (ctx: JobContext<P>) => Promise<unknown>;
 
 export interface HandlerDefinition<P = unknown> {
   type: string;
+  /** Validates (and may transform) the payload before the handler runs; a mismatch fails the job at once. */
+  payload?: z.ZodType<P>;
   handle: JobHandler<P>;
+}
+
+/** Any handler, whatever its payload type (what the registry holds). */
+export interface AnyHandlerDefinition {
+  type: string;
+  payload?: z.ZodType<unknown>;
+  handle: JobHandler<never>;
+}
+
+/** The payload the handler will see, or the non-retryable error naming every bad field. */
+export function validatePayload<P>(def: HandlerDefinition<P>, payload: unknown): P {
+  if (!def.payload) return payload as P;
+  const parsed = def.payload.safeParse(payload);
+  if (parsed.success) return parsed.data;
+  throw new NonRetryableError(
+    `invalid payload for job type "${def.type}": ${formatIssues(parsed.error)}`,
+    'invalid_payload',
+  );
 }
 
 /** A handler failure with a stable code; `retryable` says whether another attempt may help. */
@@ -86,7 +107,7 @@ export function toJobError(err: unknown): JobError {
 export class HandlerRegistry {
   private readonly handlers = new Map<string, HandlerDefinition>();
 
-  register(...defs: HandlerDefinition<never>[]): this {
+  register(...defs: AnyHandlerDefinition[]): this {
     for (const def of defs) {
       if (this.handlers.has(def.type)) throw new Error(`duplicate handler for job type "${def.type}"`);
       this.handlers.set(def.type, def as unknown as HandlerDefinition);
