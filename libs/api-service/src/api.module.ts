@@ -4,6 +4,8 @@ import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
+import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
+import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -49,6 +51,12 @@ export class ApiModule {
           ),
         },
         { provide: PoolStore, useValue: pools },
+        { provide: AUTHENTICATOR, useValue: new OpenAuthenticator(config.DEFAULT_TENANT) },
+        {
+          provide: JOB_EVENT_FEED,
+          useFactory: (jobs: JobsService) => new PollingJobEventFeed(jobs),
+          inject: [JobsService],
+        },
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },

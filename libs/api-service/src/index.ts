@@ -5,3 +5,4 @@ export * from './openapi';
 export * from './problems';
 export * from './wait-reason';
 export * from './auth/authenticator';
+export * from './events/job-event-feed';

@@ -1,10 +1,18 @@
-import { DEFAULT_POOL, JobView, ListJobsQuery, SubmitJob, UUID_PATTERN } from '@jobplane/contracts';
+import {
+  DEFAULT_POOL,
+  JobEventView,
+  JobView,
+  ListJobsQuery,
+  SubmitJob,
+  UUID_PATTERN,
+} from '@jobplane/contracts';
 import {
   JobNotFoundError,
   JobRegistry,
   OutboxRelay,
   PoolStore,
   SubmitResult,
+  toJobEventView,
   toJobView,
 } from '@jobplane/persistence';
 import { waitReasonOf } from './wait-reason';
@@ -50,15 +58,10 @@ export class JobsService {
     return { items: page.items.map(toJobView), nextCursor: page.nextCursor };
   }
 
-  async events(tenant: string, id: string) {
-    const events = await this.registry.events(tenant, checkId(id));
-    return events.map((e) => ({
-      seq: e.seq,
-      type: e.type,
-      attempt: e.attempt,
-      data: e.data,
-      occurredAt: e.occurredAt.toISOString(),
-    }));
+  /** The job's events after `afterSeq` (all by default), oldest first. */
+  async events(tenant: string, id: string, afterSeq = 0): Promise<JobEventView[]> {
+    const events = await this.registry.events(tenant, checkId(id), afterSeq);
+    return events.map(toJobEventView);
   }
 
   async cancel(tenant: string, id: string, reason?: string): Promise<JobView> {

@@ -84,11 +84,35 @@ export const jobPageSchema = z.object({
 export type JobPage = z.infer<typeof jobPageSchema>;
 
 export const jobEventViewSchema = z.object({
+  jobId: z.uuid(),
+  /** Per job, from 1, gapless: the SSE event id and the resume point of every stream. */
   seq: z.number().int(),
   type: z.string(),
+  attempt: z.number().int().nullable(),
   data: jsonValueSchema,
   occurredAt: z.string(),
 });
 export type JobEventView = z.infer<typeof jobEventViewSchema>;
 
 export const cancelJobRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() });
+
+export const BATCH_MAX_JOBS = 1000;
+
+/** `POST /v1/jobs:batch`: up to BATCH_MAX_JOBS jobs, each validated and answered on its own. */
+export const submitJobsRequestSchema = z.strictObject({
+  jobs: z.array(z.unknown()).min(1).max(BATCH_MAX_JOBS),
+});
+
+/** One answer per submitted job, in request order. */
+export const batchItemResultSchema = z.union([
+  z.object({ index: z.number().int(), ok: z.literal(true), created: z.boolean(), job: jobViewSchema }),
+  z.object({
+    index: z.number().int(),
+    ok: z.literal(false),
+    error: z.object({ code: z.string(), message: z.string() }),
+  }),
+]);
+export const submitJobsResponseSchema = z.object({ items: z.array(batchItemResultSchema) });
+export type SubmitJobsResponse = z.infer<typeof submitJobsResponseSchema>;
+
+export const retryJobRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() });

@@ -1,4 +1,4 @@
-import type { Concurrency, JobError, JobState, JobView, Progress } from '@jobplane/contracts';
+import type { Concurrency, JobError, JobEventView, JobState, JobView, Progress } from '@jobplane/contracts';
 
 /** A job as the services see it (camelCase, typed), mapped from a `jobs` row. */
 export interface JobRecord {
@@ -88,6 +88,18 @@ export function eventFromRow(r: Row): JobEventRecord {
     attempt: r.attempt == null ? null : Number(r.attempt),
     data: r.data,
     occurredAt: date(r.occurred_at)!,
+  };
+}
+
+/** The public shape of a job event (REST history, SSE, WebSocket and gRPC WatchJob). */
+export function toJobEventView(e: JobEventRecord): JobEventView {
+  return {
+    jobId: e.jobId,
+    seq: e.seq,
+    type: e.type,
+    attempt: e.attempt,
+    data: e.data as JobEventView['data'],
+    occurredAt: e.occurredAt.toISOString(),
   };
 }
 
