@@ -1,5 +1,5 @@
 /** API key scopes. `admin` implies the others. Values are wire format — never rename. */
-export const SCOPES = ['jobs:read', 'jobs:write', 'admin'] as const;
+export const SCOPES = ['jobs:read', 'jobs:write', 'audit:read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** Who is calling: every surface (REST, gRPC, SSE, WebSocket) resolves one before touching jobs. */

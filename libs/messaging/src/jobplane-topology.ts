@@ -1,5 +1,6 @@
 import {
   ALL_JOB_EVENTS,
+  ALL_ADMIN_ACTIONS,
   AUDIT_EVENTS_QUEUE,
   CONTROL_EXCHANGE,
   EVENTS_EXCHANGE,
@@ -37,7 +38,10 @@ export function jobplaneTopology(pools: string[] = []): Topology {
       {
         name: AUDIT_EVENTS_QUEUE,
         singleActiveConsumer: true,
-        bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS }],
+        bindings: [
+          { exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS },
+          { exchange: EVENTS_EXCHANGE, routingKey: ALL_ADMIN_ACTIONS },
+        ],
       },
       ...pools.map((pool) => ({
         name: workQueueName(pool),

@@ -1,3 +1,5 @@
+import { DEFAULT_TENANT } from '@jobplane/contracts';
+import { Actor, recordAdminAction, SYSTEM_ACTOR_ID } from './admin-audit';
 import type { Database, Tx } from './database';
 
 export interface PoolSettings {
@@ -70,7 +72,12 @@ export class PoolStore {
   }
 
   /** Applies a patch, creating the pool with `defaultCapacity` if it was unknown. */
-  async patch(name: string, patch: PoolPatch, defaultCapacity: number): Promise<PoolSettings> {
+  async patch(
+    name: string,
+    patch: PoolPatch,
+    defaultCapacity: number,
+    actor: Actor = { tenant: DEFAULT_TENANT, id: SYSTEM_ACTOR_ID },
+  ): Promise<PoolSettings> {
     const current = (await this.get(name)) ?? {
       name,
       capacity: defaultCapacity,
@@ -84,22 +91,25 @@ export class PoolStore {
       paused: patch.paused ?? current.paused,
       pausedUntil: patch.pausedUntil === undefined ? current.pausedUntil : patch.pausedUntil,
     };
-    const [row] = await this.db.query(
-      `INSERT INTO pools (name, capacity, rate_max, rate_per_ms, paused, paused_until, updated_at)
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `INSERT INTO pools (name, capacity, rate_max, rate_per_ms, paused, paused_until, updated_at)
        VALUES ($1, $2, $3, $4, $5, $6::timestamptz, now())
        ON CONFLICT (name) DO UPDATE SET capacity = EXCLUDED.capacity, rate_max = EXCLUDED.rate_max,
          rate_per_ms = EXCLUDED.rate_per_ms, paused = EXCLUDED.paused, paused_until = EXCLUDED.paused_until, updated_at = now()
        RETURNING *`,
-      [
-        name,
-        next.capacity,
-        next.rate?.max ?? null,
-        next.rate?.perMs ?? null,
-        next.paused,
-        next.pausedUntil?.toISOString() ?? null,
-      ],
-    );
-    return fromRow(row!);
+        [
+          name,
+          next.capacity,
+          next.rate?.max ?? null,
+          next.rate?.perMs ?? null,
+          next.paused,
+          next.pausedUntil?.toISOString() ?? null,
+        ],
+      );
+      await recordAdminAction(tx, actor, 'pool.updated', { kind: 'pool', id: name }, { patch });
+      return fromRow(row!);
+    });
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   ScheduleTiming,
   uuidv7,
 } from '@jobplane/contracts';
+import { Actor, recordAdminAction, SYSTEM_ACTOR_ID } from './admin-audit';
 import type { Database, Tx } from './database';
 
 export interface ScheduleRecord extends ScheduleTiming {
@@ -48,26 +49,28 @@ export class ScheduleNotFoundError extends Error {
 export class ScheduleStore {
   constructor(private readonly db: Database) {}
 
-  async create(tenant: string, s: CreateScheduleRequest): Promise<ScheduleRecord> {
+  async create(tenant: string, s: CreateScheduleRequest, actorId = SYSTEM_ACTOR_ID): Promise<ScheduleRecord> {
     const timing = {
       cron: s.cron ?? null,
       timezone: s.timezone ?? null,
       everySeconds: s.everySeconds ?? null,
     };
-    const [row] = await this.db.query(
-      `INSERT INTO schedules (id, tenant, name, cron, timezone, every_seconds, job, paused, next_run_at)
+    const [row] = await this.write({ tenant, id: actorId }, 'schedule.created', (tx) =>
+      tx.query(
+        `INSERT INTO schedules (id, tenant, name, cron, timezone, every_seconds, job, paused, next_run_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9::timestamptz) RETURNING *`,
-      [
-        uuidv7(),
-        tenant,
-        s.name ?? null,
-        timing.cron,
-        timing.timezone,
-        timing.everySeconds,
-        JSON.stringify(s.job),
-        s.paused,
-        nextRuns(timing, new Date())[0]!.toISOString(),
-      ],
+        [
+          uuidv7(),
+          tenant,
+          s.name ?? null,
+          timing.cron,
+          timing.timezone,
+          timing.everySeconds,
+          JSON.stringify(s.job),
+          s.paused,
+          nextRuns(timing, new Date())[0]!.toISOString(),
+        ],
+      ),
     );
     return scheduleFromRow(row!);
   }
@@ -84,7 +87,12 @@ export class ScheduleStore {
     ).map(scheduleFromRow);
   }
 
-  async patch(tenant: string, id: string, p: PatchScheduleRequest): Promise<ScheduleRecord> {
+  async patch(
+    tenant: string,
+    id: string,
+    p: PatchScheduleRequest,
+    actorId = SYSTEM_ACTOR_ID,
+  ): Promise<ScheduleRecord> {
     const current = await this.get(tenant, id);
     const retimed = p.cron !== undefined || p.everySeconds !== undefined || p.timezone !== undefined;
     const timing: ScheduleTiming = retimed
@@ -94,31 +102,51 @@ export class ScheduleStore {
           everySeconds: p.everySeconds ?? (p.cron !== undefined ? null : current.everySeconds),
         }
       : current;
-    const [row] = await this.db.query(
-      `UPDATE schedules SET name = $3, cron = $4, timezone = $5, every_seconds = $6, job = $7::jsonb, paused = $8,
+    const [row] = await this.write(
+      { tenant, id: actorId },
+      'schedule.updated',
+      (tx) =>
+        tx.query(
+          `UPDATE schedules SET name = $3, cron = $4, timezone = $5, every_seconds = $6, job = $7::jsonb, paused = $8,
          next_run_at = $9::timestamptz, updated_at = now()
        WHERE id = $1 AND tenant = $2 RETURNING *`,
-      [
-        id,
-        tenant,
-        p.name ?? current.name,
-        timing.cron,
-        timing.timezone,
-        timing.everySeconds,
-        JSON.stringify(p.job ?? current.job),
-        p.paused ?? current.paused,
-        (retimed ? nextRuns(timing, new Date())[0]! : current.nextRunAt)?.toISOString() ?? null,
-      ],
+          [
+            id,
+            tenant,
+            p.name ?? current.name,
+            timing.cron,
+            timing.timezone,
+            timing.everySeconds,
+            JSON.stringify(p.job ?? current.job),
+            p.paused ?? current.paused,
+            (retimed ? nextRuns(timing, new Date())[0]! : current.nextRunAt)?.toISOString() ?? null,
+          ],
+        ),
+      p,
     );
     return scheduleFromRow(row!);
   }
 
-  async delete(tenant: string, id: string): Promise<void> {
-    const rows = await this.db.query(`DELETE FROM schedules WHERE id = $1 AND tenant = $2 RETURNING id`, [
-      id,
-      tenant,
-    ]);
+  async delete(tenant: string, id: string, actorId = SYSTEM_ACTOR_ID): Promise<void> {
+    const rows = await this.write({ tenant, id: actorId }, 'schedule.deleted', (tx) =>
+      tx.query(`DELETE FROM schedules WHERE id = $1 AND tenant = $2 RETURNING *`, [id, tenant]),
+    );
     if (rows.length === 0) throw new ScheduleNotFoundError(id);
+  }
+
+  /** Runs the change and, if it touched a schedule, records the admin action in the same transaction. */
+  private write(
+    actor: Actor,
+    action: 'schedule.created' | 'schedule.updated' | 'schedule.deleted',
+    change: (tx: Tx) => Promise<Record<string, unknown>[]>,
+    details: Record<string, unknown> = {},
+  ): Promise<Record<string, unknown>[]> {
+    return this.db.transaction(async (tx) => {
+      const rows = await change(tx);
+      if (rows[0])
+        await recordAdminAction(tx, actor, action, { kind: 'schedule', id: String(rows[0].id) }, details);
+      return rows;
+    });
   }
 }
 
