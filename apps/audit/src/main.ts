@@ -21,7 +21,7 @@ async function main() {
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
   await bus.start(jobplaneTopology());
 
-  @Module({ imports: [AuditModule.forRoot({ bus, db, logger })] })
+  @Module({ imports: [AuditModule.forRoot({ bus, db, logger, retentionDays: config.AUDIT_RETENTION_DAYS })] })
   class AuditRoot {}
 
   const app = await NestFactory.createApplicationContext(AuditRoot, { logger: new PinoNestLogger(logger) });

@@ -60,7 +60,7 @@ async function main() {
         ...workerSettingsFrom(config),
         workerId: 'embedded',
       }),
-      AuditModule.forRoot({ bus, db, logger }),
+      AuditModule.forRoot({ bus, db, logger, retentionDays: config.AUDIT_RETENTION_DAYS }),
     ],
   })
   class EmbeddedRoot {}

@@ -1,9 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { AuditTrail } from '@jobplane/audit-service';
 import { Config, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
+import { AuditController } from './audit.controller';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
 import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
@@ -36,7 +38,7 @@ export class ApiModule {
     const pools = new PoolStore(db);
     return {
       module: ApiModule,
-      controllers: [JobsController, PoolsController, SchedulesController, HealthController],
+      controllers: [JobsController, PoolsController, SchedulesController, AuditController, HealthController],
       providers: [
         { provide: OutboxRelay, useValue: relay },
         startStopProvider(relay),
@@ -51,6 +53,7 @@ export class ApiModule {
           ),
         },
         { provide: PoolStore, useValue: pools },
+        { provide: AuditTrail, useValue: new AuditTrail(db) },
         { provide: AUTHENTICATOR, useValue: new OpenAuthenticator(config.DEFAULT_TENANT) },
         {
           provide: JOB_EVENT_FEED,

@@ -1,15 +1,17 @@
-import { AUDIT_EVENTS_QUEUE, Message, parseMessage } from '@jobplane/contracts';
+import { AUDIT_EVENTS_QUEUE } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Database, Tx } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
+import { AuditEntry, parseAuditEntry } from './audit-entry';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 /**
- * Appends every lifecycle message to the hash-chained audit trail, in order (single active
- * consumer), once (event id is unique), in batches of one transaction.
+ * Appends every lifecycle message and administrative action to the hash-chained audit trail, in
+ * order (single active consumer), once (event id is unique), in batches of one transaction. While
+ * this service is down or lagging, messages wait in its durable queue.
  */
 export class AuditRecorder {
-  private pending: { delivery: Delivery; message: Message }[] = [];
+  private pending: { delivery: Delivery; entry: AuditEntry }[] = [];
   private processing: Promise<void> | null = null;
   private subscription: Subscription | null = null;
   recorded = 0;
@@ -30,12 +32,12 @@ export class AuditRecorder {
   }
 
   private receive(delivery: Delivery): void {
-    const parsed = parseMessage(delivery.body);
+    const parsed = parseAuditEntry(delivery.body);
     if (!parsed.ok) {
       this.logger.error({ error: parsed.error }, 'malformed message dead-lettered');
       return delivery.nack(false);
     }
-    this.pending.push({ delivery, message: parsed.message });
+    this.pending.push({ delivery, entry: parsed.entry });
     this.processing ??= this.drain();
   }
 
@@ -47,7 +49,7 @@ export class AuditRecorder {
           await this.db.transaction((tx) =>
             this.append(
               tx,
-              batch.map((b) => b.message),
+              batch.map((b) => b.entry),
             ),
           );
           batch.forEach((b) => b.delivery.ack());
@@ -62,8 +64,8 @@ export class AuditRecorder {
     }
   }
 
-  private async append(tx: Tx, messages: Message[]): Promise<void> {
-    const ids = messages.map((m) => m.id);
+  private async append(tx: Tx, entries: AuditEntry[]): Promise<void> {
+    const ids = entries.map((e) => e.eventId);
     const dupes = new Set(
       (
         await tx.query<{ event_id: string }>(
@@ -75,34 +77,31 @@ export class AuditRecorder {
     const heads = new Map<string, { seq: number; hash: string }>();
     const seenInBatch = new Set<string>();
     const rows = [];
-    for (const m of messages) {
-      if (dupes.has(m.id) || seenInBatch.has(m.id)) continue;
-      seenInBatch.add(m.id);
+    for (const m of entries) {
+      if (dupes.has(m.eventId) || seenInBatch.has(m.eventId)) continue;
+      seenInBatch.add(m.eventId);
       let head = heads.get(m.tenant);
       if (!head) {
-        const [last] = await tx.query<{ tenant_seq: string; hash: string }>(
-          `SELECT tenant_seq, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq DESC LIMIT 1 FOR UPDATE`,
-          [m.tenant],
-        );
-        head = last ? { seq: Number(last.tenant_seq), hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+        head = await chainHead(tx, m.tenant);
       }
       const record = {
-        eventId: m.id,
+        eventId: m.eventId,
         tenant: m.tenant,
         tenantSeq: head.seq + 1,
         type: m.type,
         occurredAt: m.occurredAt,
-        body: m,
+        body: m.body,
       };
       const hash = chainHash(head.hash, record);
       rows.push({
-        event_id: m.id,
+        event_id: m.eventId,
         tenant: m.tenant,
         tenant_seq: record.tenantSeq,
         job_id: m.jobId,
         type: m.type,
+        actor: m.actor,
         occurred_at: m.occurredAt,
-        body: m,
+        body: m.body,
         prev_hash: head.hash,
         hash,
       });
@@ -110,38 +109,28 @@ export class AuditRecorder {
     }
     if (rows.length === 0) return;
     await tx.query(
-      `INSERT INTO audit_records (event_id, tenant, tenant_seq, job_id, type, occurred_at, body, prev_hash, hash)
-       SELECT event_id, tenant, tenant_seq, job_id, type, occurred_at, body, prev_hash, hash
+      `INSERT INTO audit_records (event_id, tenant, tenant_seq, job_id, type, actor, occurred_at, body, prev_hash, hash)
+       SELECT event_id, tenant, tenant_seq, job_id, type, actor, occurred_at, body, prev_hash, hash
        FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, tenant text, tenant_seq bigint, job_id uuid, type text,
-            occurred_at timestamptz, body jsonb, prev_hash text, hash text)`,
+            actor text, occurred_at timestamptz, body jsonb, prev_hash text, hash text)`,
       [JSON.stringify(rows)],
     );
   }
 }
 
-/** Recomputes a tenant's chain; returns the first broken record, or null if intact. */
-export async function verifyChain(
-  db: Database,
-  tenant: string,
-): Promise<{ brokenAt: number | null; checked: number }> {
-  const rows = await db.query<Record<string, unknown>>(
-    `SELECT event_id, tenant, tenant_seq, type, occurred_at, body, prev_hash, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq`,
+/**
+ * The tenant's last record (locked, so two recorders can never extend one chain twice), or the last
+ * retention checkpoint when every record was purged, or genesis.
+ */
+async function chainHead(tx: Tx, tenant: string): Promise<{ seq: number; hash: string }> {
+  const [last] = await tx.query<{ tenant_seq: string; hash: string }>(
+    `SELECT tenant_seq, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq DESC LIMIT 1 FOR UPDATE`,
     [tenant],
   );
-  let prev = GENESIS_HASH;
-  for (const r of rows) {
-    const body = r.body as Message;
-    const expected = chainHash(prev, {
-      eventId: r.event_id as string,
-      tenant,
-      tenantSeq: Number(r.tenant_seq),
-      type: r.type as string,
-      occurredAt: body.occurredAt,
-      body,
-    });
-    if (r.prev_hash !== prev || r.hash !== expected)
-      return { brokenAt: Number(r.tenant_seq), checked: rows.length };
-    prev = r.hash;
-  }
-  return { brokenAt: null, checked: rows.length };
+  if (last) return { seq: Number(last.tenant_seq), hash: last.hash };
+  const [cp] = await tx.query<{ through_seq: string; through_hash: string }>(
+    `SELECT through_seq, through_hash FROM audit_checkpoints WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
+    [tenant],
+  );
+  return cp ? { seq: Number(cp.through_seq), hash: cp.through_hash } : { seq: 0, hash: GENESIS_HASH };
 }

@@ -3,14 +3,30 @@ import type { MessageBus } from '@jobplane/messaging';
 import type { Database } from '@jobplane/persistence';
 import { Logger, startStopProvider } from '@jobplane/telemetry';
 import { AuditRecorder } from './audit-recorder';
+import { AuditRetention } from './audit-retention';
+import { AuditTrail } from './audit-trail';
 
 @Module({})
 export class AuditModule {
-  static forRoot(o: { bus: MessageBus; db: Database; logger: Logger }): DynamicModule {
+  static forRoot(o: {
+    bus: MessageBus;
+    db: Database;
+    logger: Logger;
+    retentionDays?: number;
+  }): DynamicModule {
     const recorder = new AuditRecorder(o.bus, o.db, o.logger.child({ context: 'AuditRecorder' }));
+    const retention = new AuditRetention(
+      new AuditTrail(o.db),
+      o.logger.child({ context: 'AuditRetention' }),
+      o.retentionDays ?? 0,
+    );
     return {
       module: AuditModule,
-      providers: [{ provide: AuditRecorder, useValue: recorder }, startStopProvider(recorder)],
+      providers: [
+        { provide: AuditRecorder, useValue: recorder },
+        startStopProvider(recorder),
+        startStopProvider(retention),
+      ],
       exports: [AuditRecorder],
     };
   }

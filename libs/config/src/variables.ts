@@ -213,6 +213,12 @@ export const VARIABLES = {
     description: 'Terminal jobs, their events and results are purged after this long; 0 disables.',
     services: ['scheduler', 'embedded'],
   },
+  AUDIT_RETENTION_DAYS: {
+    schema: z.coerce.number().int().min(0).default(400),
+    description:
+      'Audit records older than this are purged, leaving a checkpoint so the rest of the chain still verifies; 0 keeps them forever.',
+    services: ['audit', 'embedded'],
+  },
   DEFAULT_TENANT: {
     schema: z.string().min(1).max(100).default('default'),
     description: 'Tenant of requests until API keys are configured.',

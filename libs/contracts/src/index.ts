@@ -10,3 +10,4 @@ export * from './worker-messages';
 export * from './schedules';
 export * from './auth';
 export * from './admin-actions';
+export * from './audit';

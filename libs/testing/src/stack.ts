@@ -22,6 +22,8 @@ export interface Stack {
   startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
+  /** Starts an audit process (again, after a test stopped it). */
+  startAudit(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
+    startAudit: (name) => start(name, 'audit'),
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(workerName, 'worker', {

@@ -1,0 +1,108 @@
+import type { AuditRecordView } from '@jobplane/contracts';
+import { eventually, ServiceProcess } from '@jobplane/testing';
+import { submit, TERMINAL, useStack, waitForState } from './jobs';
+
+type Page = { items: AuditRecordView[]; nextCursor: string | null };
+
+/** The audit trail on the distributed stack: complete, verifiable, and nothing lost while it is down. */
+describe('audit trail (distributed)', () => {
+  const ctx = useStack({ workers: 1, workerPools: 'default:16' });
+  const audit = (): ServiceProcess => ctx.stack.processes.filter((p) => p.name.startsWith('audit')).at(-1)!;
+
+  async function recordsOf(jobId: string): Promise<AuditRecordView[]> {
+    return (await ctx.api.get<Page>(`/v1/audit/records?jobId=${jobId}&limit=100`)).body.items;
+  }
+
+  it('records every lifecycle message and admin action in order, and the chain verifies', async () => {
+    const job = await submit(ctx.api, { type: 'debug.echo', payload: { n: 1 } });
+    await waitForState(ctx.api, job.id, TERMINAL);
+    const records = await eventually(() => recordsOf(job.id), {
+      until: (r) => r.some((x) => x.type === 'job.succeeded'),
+      what: 'audit has the job outcome',
+    });
+    expect(records.map((r) => r.type)).toEqual(['job.submitted', 'job.started', 'job.succeeded']);
+    expect(records[1]!.actor).toMatch(/^worker:/);
+    for (let i = 1; i < records.length; i++) expect(records[i]!.prevHash).toBe(records[i - 1]!.hash);
+
+    const patched = await ctx.api.request('PATCH', '/v1/pools/audited', { capacity: 7 });
+    expect(patched.status).toBe(200);
+    const admin = await eventually(
+      async () => (await ctx.api.get<Page>('/v1/audit/records?type=admin.pool.updated')).body.items,
+      { until: (r) => r.length === 1, what: 'audit has the pool change' },
+    );
+    expect(admin[0]!.body).toMatchObject({ action: 'pool.updated', target: { kind: 'pool', id: 'audited' } });
+
+    const verify = await ctx.api.get('/v1/audit/verify');
+    expect(verify.body).toMatchObject({ intact: true, brokenAt: null });
+    const exported = await fetch(`${ctx.stack.apiUrl}/v1/audit/export`);
+    expect(exported.headers.get('content-type')).toContain('application/x-ndjson');
+    const lines = (await exported.text())
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as AuditRecordView);
+    expect(lines).toHaveLength(verify.body.checked);
+    expect(lines.map((l) => l.seq)).toEqual(lines.map((_, i) => i + 1));
+
+    const bad = await ctx.api.get('/v1/audit/records?limit=0&bogus=1');
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('loses nothing while the audit service is down for 30 s under load', async () => {
+    const crashed = audit();
+    crashed.child.kill('SIGKILL');
+    expect(await crashed.exited).toBe('SIGKILL');
+    const downAt = Date.now();
+    const ids: string[] = [];
+    while (Date.now() - downAt < 30_000 && ids.length < 600) {
+      const batch = await Promise.all(
+        Array.from({ length: 20 }, () => submit(ctx.api, { type: 'debug.echo', payload: {} })),
+      );
+      ids.push(...batch.map((j) => j.id));
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+    await eventually(
+      async () =>
+        (
+          await ctx.pg.query(
+            `SELECT count(*)::int AS n FROM jobs WHERE id = ANY($1) AND state = 'succeeded'`,
+            [ids],
+          )
+        ).rows[0].n as number,
+      { until: (n) => n === ids.length, timeoutMs: 60_000, what: 'all jobs succeeded while audit was down' },
+    );
+    const during = await ctx.pg.query(`SELECT count(*)::int AS n FROM audit_records WHERE job_id = ANY($1)`, [
+      ids,
+    ]);
+    expect(during.rows[0].n).toBe(0);
+    await new Promise((r) => setTimeout(r, Math.max(0, 30_000 - (Date.now() - downAt))));
+
+    await ctx.stack.startAudit('audit-2');
+    const counts = await eventually(
+      async () =>
+        (
+          await ctx.pg.query(
+            `SELECT type, count(*)::int AS n, count(DISTINCT event_id)::int AS distinct_ids
+             FROM audit_records WHERE job_id = ANY($1) GROUP BY type ORDER BY type`,
+            [ids],
+          )
+        ).rows as { type: string; n: number; distinct_ids: number }[],
+      {
+        until: (rows) => rows.length === 3 && rows.every((r) => r.n === ids.length),
+        timeoutMs: 60_000,
+        what: 'audit caught up',
+      },
+    );
+    expect(counts).toEqual(
+      ['job.started', 'job.submitted', 'job.succeeded'].map((type) => ({
+        type,
+        n: ids.length,
+        distinct_ids: ids.length,
+      })),
+    );
+    expect((await ctx.api.get('/v1/audit/verify')).body).toMatchObject({ intact: true });
+    console.log(
+      `audit down ${Math.round((Date.now() - downAt) / 1000)} s; ${ids.length} jobs, ${ids.length * 3} records caught up`,
+    );
+  }, 180_000);
+});

@@ -1,0 +1,60 @@
+import { ADMIN_ROUTING_PREFIX, parseAdminAction, parseMessage } from '@jobplane/contracts';
+
+/** One thing the trail records: a job lifecycle message or an administrative action. */
+export interface AuditEntry {
+  eventId: string;
+  tenant: string;
+  jobId: string | null;
+  /** `job.<event>` for lifecycle messages, `admin.<action>` for administrative actions. */
+  type: string;
+  /** Who caused it: an API key id, a worker id, or null when the message does not say. */
+  actor: string | null;
+  occurredAt: string;
+  body: unknown;
+}
+
+/** Validates a delivery at the audit service's edge; never throws. */
+export function parseAuditEntry(raw: Buffer): { ok: true; entry: AuditEntry } | { ok: false; error: string } {
+  const admin = looksLikeAdminAction(raw) ? parseAdminAction(raw) : null;
+  if (admin?.ok) {
+    const a = admin.action;
+    return {
+      ok: true,
+      entry: {
+        eventId: a.id,
+        tenant: a.tenant,
+        jobId: a.target.kind === 'job' ? a.target.id : null,
+        type: `${ADMIN_ROUTING_PREFIX}${a.action}`,
+        actor: a.actor,
+        occurredAt: a.occurredAt,
+        body: a,
+      },
+    };
+  }
+  if (admin) return admin;
+  const parsed = parseMessage(raw);
+  if (!parsed.ok) return parsed;
+  const m = parsed.message;
+  return {
+    ok: true,
+    entry: {
+      eventId: m.id,
+      tenant: m.tenant,
+      jobId: m.jobId,
+      type: m.type,
+      actor: actorOf(m.data) ?? (m as { actor?: string }).actor ?? null,
+      occurredAt: m.occurredAt,
+      body: m,
+    },
+  };
+}
+
+function looksLikeAdminAction(raw: Buffer): boolean {
+  return raw.includes('"admin.action"');
+}
+
+/** Worker-reported messages name their worker. */
+function actorOf(data: unknown): string | null {
+  const workerId = (data as { workerId?: unknown }).workerId;
+  return typeof workerId === 'string' ? `worker:${workerId}` : null;
+}
