@@ -14,6 +14,8 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** An admin API key for the stack's api, when it requires keys. */
+  apiKey?: string;
   schema: string;
   vhost: string;
   amqpUrl: string;
