@@ -21,12 +21,10 @@ export class Submitter {
     return body.id;
   }
 
-  /** All jobs, `parallel` requests at a time (each a batch of up to 1,000, or one job). */
-  async many(
-    jobs: SubmitJobRequest[],
-    parallel: number,
-  ): Promise<{ ids: string[]; mode: 'batch' | 'single' }> {
+  /** All jobs: 4 batches of up to 1,000 in flight, or 50 single requests when there is no batch endpoint. */
+  async many(jobs: SubmitJobRequest[]): Promise<{ ids: string[]; mode: 'batch' | 'single' }> {
     if (this.batch === null) this.batch = await this.probeBatch();
+    const parallel = this.batch ? 4 : 50;
     const chunk = this.batch ? 1000 : 1;
     const chunks: SubmitJobRequest[][] = [];
     for (let i = 0; i < jobs.length; i += chunk) chunks.push(jobs.slice(i, i + chunk));
