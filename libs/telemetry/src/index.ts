@@ -4,3 +4,4 @@ export * from './health';
 export * from './nest-logger';
 export * from './lifecycle';
 export * from './start-stop.provider';
+export * from './tracing';

@@ -1,4 +1,5 @@
 import pino, { Logger } from 'pino';
+import { activeTraceIds } from './tracing';
 
 export type { Logger } from 'pino';
 
@@ -26,5 +27,7 @@ export function createLogger(service: string, level = 'info'): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
+    // Lines logged inside a span carry its ids, so logs and traces join up.
+    mixin: activeTraceIds,
   });
 }

@@ -1,0 +1,154 @@
+import { appendFileSync } from 'node:fs';
+import {
+  Attributes,
+  context,
+  Context,
+  propagation,
+  ROOT_CONTEXT,
+  Span,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} from '@opentelemetry/api';
+import { ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
+import { envDetector } from '@opentelemetry/resources';
+import { NodeSDK } from '@opentelemetry/sdk-node';
+import {
+  ReadableSpan,
+  SimpleSpanProcessor,
+  SpanExporter,
+  SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+
+export { SpanKind } from '@opentelemetry/api';
+
+const tracer = () => trace.getTracer('jobplane');
+
+/**
+ * Starts OpenTelemetry tracing for this process when it is configured, else does nothing (every
+ * helper below is then a cheap no-op):
+ * - the standard `OTEL_*` variables (`OTEL_EXPORTER_OTLP_ENDPOINT` or `..._TRACES_ENDPOINT`): OTLP;
+ * - `JOBPLANE_TRACE_FILE`: one JSON line per finished span in that file (tests, local debugging).
+ * W3C trace context is the propagator, so spans join across AMQP headers and BullMQ job data.
+ */
+export function startTracing(
+  service: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { shutdown(): Promise<void> } | null {
+  if (env.OTEL_SDK_DISABLED === 'true') return null;
+  const processors: SpanProcessor[] = [];
+  if (env.JOBPLANE_TRACE_FILE)
+    processors.push(new SimpleSpanProcessor(new FileSpanExporter(env.JOBPLANE_TRACE_FILE)));
+  const otlp = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
+  if (processors.length === 0 && !otlp) return null;
+  const sdk = new NodeSDK({
+    serviceName: env.OTEL_SERVICE_NAME || `jobplane-${service}`,
+    // Only traces: metrics are prom-client's (/metrics), logs are pino's (stdout).
+    metricReaders: [],
+    logRecordProcessors: [],
+    instrumentations: [],
+    // Host/process detectors resolve asynchronously and hold spans back (a span ended just before
+    // shutdown was lost); the service name and OTEL_RESOURCE_ATTRIBUTES are what jobplane needs.
+    resourceDetectors: [envDetector],
+    ...(processors.length > 0 ? { spanProcessors: processors } : {}),
+  });
+  sdk.start();
+  return { shutdown: () => sdk.shutdown() };
+}
+
+/** W3C `traceparent`/`tracestate` for the given (default: active) context; empty when tracing is off. */
+export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+  const carrier: Record<string, string> = {};
+  propagation.inject(ctx, carrier);
+  return carrier;
+}
+
+/** The context a message or job carried (its `traceparent`), to parent the spans that handle it. */
+export function contextFrom(carrier: Record<string, unknown> | null | undefined): Context {
+  if (!carrier) return ROOT_CONTEXT;
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(carrier)) if (typeof v === 'string') headers[k] = v;
+  return propagation.extract(ROOT_CONTEXT, headers);
+}
+
+/**
+ * Runs `fn` in a new span (child of `parent`, default: the active context), ending it with the
+ * outcome: an error thrown marks it failed and is rethrown.
+ */
+export async function inSpan<T>(
+  name: string,
+  opts: { attributes?: Attributes; kind?: SpanKind; parent?: Context },
+  fn: (span: Span) => Promise<T>,
+): Promise<T> {
+  const parent = opts.parent ?? context.active();
+  return tracer().startActiveSpan(
+    name,
+    { kind: opts.kind ?? SpanKind.INTERNAL, ...(opts.attributes ? { attributes: opts.attributes } : {}) },
+    parent,
+    async (span) => {
+      try {
+        return await fn(span);
+      } catch (err) {
+        span.recordException(err as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error)?.message });
+        throw err;
+      } finally {
+        span.end();
+      }
+    },
+  );
+}
+
+/** `trace_id`/`span_id` of the active span, for log lines (empty when there is none). */
+export function activeTraceIds(): { trace_id?: string; span_id?: string } {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const c = span.spanContext();
+  return { trace_id: c.traceId, span_id: c.spanId };
+}
+
+/** Appends each finished span as a JSON line (synchronously, so nothing is lost at exit). */
+export class FileSpanExporter implements SpanExporter {
+  constructor(private readonly path: string) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    try {
+      appendFileSync(this.path, spans.map((s) => `${JSON.stringify(spanRecord(s))}\n`).join(''));
+      done({ code: ExportResultCode.SUCCESS });
+    } catch (error) {
+      done({ code: ExportResultCode.FAILED, error: error as Error });
+    }
+  }
+
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+export interface SpanRecord {
+  service: string;
+  name: string;
+  traceId: string;
+  spanId: string;
+  parentSpanId: string | null;
+  kind: number;
+  startUs: number;
+  durationUs: number;
+  status: number;
+  attributes: Attributes;
+}
+
+function spanRecord(s: ReadableSpan): SpanRecord {
+  return {
+    service: String(s.resource.attributes['service.name'] ?? ''),
+    name: s.name,
+    traceId: s.spanContext().traceId,
+    spanId: s.spanContext().spanId,
+    parentSpanId: s.parentSpanContext?.spanId ?? null,
+    kind: s.kind,
+    startUs: hrTimeToMicroseconds(s.startTime),
+    durationUs: hrTimeToMicroseconds(s.duration),
+    status: s.status.code,
+    attributes: s.attributes,
+  };
+}
