@@ -1,13 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { Config, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
-import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
+import {
+  Database,
+  JobRegistry,
+  OutboxRelay,
+  PoolStore,
+  ResultStore,
+  ScheduleStore,
+} from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
+import { ResultsController } from './results.controller';
 import { API_TENANT, SchedulesController } from './schedules.controller';
 
 export interface ApiModuleOptions {
@@ -34,7 +42,13 @@ export class ApiModule {
     const pools = new PoolStore(db);
     return {
       module: ApiModule,
-      controllers: [JobsController, PoolsController, SchedulesController, HealthController],
+      controllers: [
+        JobsController,
+        ResultsController,
+        PoolsController,
+        SchedulesController,
+        HealthController,
+      ],
       providers: [
         { provide: OutboxRelay, useValue: relay },
         startStopProvider(relay),
@@ -50,6 +64,7 @@ export class ApiModule {
         },
         { provide: PoolStore, useValue: pools },
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
+        { provide: ResultStore, useValue: new ResultStore(db) },
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },

@@ -13,3 +13,4 @@ export * from './worker-store';
 export * from './retention';
 export * from './schedule-store';
 export * from './concurrency-keys';
+export * from './result-store';

@@ -60,7 +60,7 @@ export function processExecHandler(options: ProcessExecOptions): HandlerDefiniti
         throw new NonRetryableError(
           `${command} exited with ${out.exitCode ?? out.signal}`,
           'process_failed',
-          out as unknown as Record<string, unknown>,
+          { ...out },
         );
       }
       return out;
