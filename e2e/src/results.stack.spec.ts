@@ -1,0 +1,93 @@
+import type { JobView } from '@jobplane/contracts';
+import { submit, useStack, waitForState } from './jobs';
+
+const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/**
+ * Results and the configurable built-in handlers through the distributed stack: big results go
+ * to the result store and come back whole from GET /v1/jobs/{id}/result.
+ */
+describe('results and built-in handlers (distributed)', () => {
+  const ctx = useStack({ workers: 0, env: { RESULT_INLINE_MAX_BYTES: '65536' } });
+
+  beforeAll(async () => {
+    // The crud handler works in the stack's own schema, so the test leaves nothing in public.
+    const handlerDb = `${PG}?options=${encodeURIComponent(`-c search_path=${ctx.stack.schema}`)}`;
+    await ctx.stack.startWorker('worker-h', {
+      HANDLER_DATABASE_URL: handlerDb,
+      PROCESS_EXEC_ALLOW: '/bin/echo',
+    });
+  }, 60_000);
+
+  const run = async (body: Record<string, unknown>) =>
+    waitForState(ctx.api, (await submit(ctx.api, body)).id, ['succeeded', 'failed'], 30_000);
+
+  it('stores a 200 KB result in the result store and serves it whole', async () => {
+    const payload = { blob: 'x'.repeat(200_000), n: 42 };
+    const job = await run({ type: 'debug.echo', payload });
+    expect(job.state).toBe('succeeded');
+    expect(job.result).toBeNull();
+    const size = Buffer.byteLength(JSON.stringify(payload));
+    expect(job.resultRef).toEqual({ sizeBytes: size, url: `/v1/jobs/${job.id}/result` });
+    const stored = await ctx.pg.query('SELECT size_bytes, tenant FROM job_results WHERE job_id = $1', [
+      job.id,
+    ]);
+    expect(stored.rows).toEqual([{ size_bytes: size, tenant: 'default' }]);
+
+    const res = await fetch(`${ctx.stack.apiUrl}${job.resultRef!.url}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(Number(res.headers.get('content-length'))).toBe(size);
+    expect(await res.json()).toEqual(payload);
+  });
+
+  it('keeps a small result inline, serves it at the same URL, and 404s without a result', async () => {
+    const job = await run({ type: 'debug.echo', payload: { small: true } });
+    expect(job).toMatchObject({ state: 'succeeded', result: { small: true } });
+    expect(job.resultRef).toBeUndefined();
+    const res = await ctx.api.get(`/v1/jobs/${job.id}/result`);
+    expect(res).toMatchObject({ status: 200, body: { small: true } });
+
+    const failed = await run({ type: 'fail', payload: {} });
+    const none = await ctx.api.get(`/v1/jobs/${failed.id}/result`);
+    expect(none.status).toBe(404);
+    expect(none.headers.get('content-type')).toMatch(/problem\+json/);
+    expect(none.body).toMatchObject({ code: 'not_found', title: 'Result not available' });
+    expect((await ctx.api.get('/v1/jobs/00000000-0000-7000-8000-000000000000/result')).status).toBe(404);
+  });
+
+  it('runs crud against the handler database', async () => {
+    const job = await run({ type: 'crud', payload: { name: 'e2e', data: { k: 'v' } } });
+    expect(job.state).toBe('succeeded');
+    expect(job.result).toMatchObject({ lifecycle: ['created', 'verified', 'updated', 'deleted'] });
+    const left = await ctx.pg.query('SELECT count(*)::int AS n FROM jobplane_crud_items');
+    expect(left.rows).toEqual([{ n: 0 }]);
+  });
+
+  it('refuses http.request to the metadata address without retrying', async () => {
+    const job = await run({
+      type: 'http.request',
+      payload: { url: 'http://169.254.169.254/latest/meta-data/' },
+      maxAttempts: 3,
+    });
+    expect(job).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'http_address_refused' } });
+    expect(job.error!.message).toContain('HTTP_REQUEST_ALLOW_HOSTS');
+  });
+
+  it('runs an allowlisted process.exec and refuses another command', async () => {
+    const ok = await run({ type: 'process.exec', payload: { command: '/bin/echo', args: ['a;b', '$(id)'] } });
+    expect(ok.result).toMatchObject({ exitCode: 0, stdout: 'a;b $(id)\n' });
+    const refused = await run({ type: 'process.exec', payload: { command: '/bin/sh', args: ['-c', 'id'] } });
+    expect(refused).toMatchObject({ state: 'failed', error: { code: 'command_refused' } });
+  });
+
+  it('runs simulation.mock reproducibly and keeps its last progress', async () => {
+    const body = { type: 'simulation.mock', payload: { steps: 5, seed: 7, stepMs: 10 } };
+    const [a, b] = await Promise.all([run(body), run(body)]);
+    expect(a.state).toBe('succeeded');
+    expect(b.result).toEqual(a.result);
+    expect((a.result as { series: unknown[] }).series).toHaveLength(5);
+    const jobView = (await ctx.api.get<JobView>(`/v1/jobs/${a.id}`)).body;
+    expect(jobView.progress).toMatchObject({ percent: 100, step: '5/5' });
+  });
+});
