@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { JobView } from '@jobplane/contracts';
 import { submit, useStack, waitForState } from './jobs';
 
@@ -16,6 +18,8 @@ describe('results and built-in handlers (distributed)', () => {
     await ctx.stack.startWorker('worker-h', {
       HANDLER_DATABASE_URL: handlerDb,
       PROCESS_EXEC_ALLOW: '/bin/echo',
+      // 127.0.0.2 is loopback too: allowlisting it alone shows the list is exact.
+      HTTP_REQUEST_ALLOW_HOSTS: '127.0.0.2',
     });
   }, 60_000);
 
@@ -64,14 +68,33 @@ describe('results and built-in handlers (distributed)', () => {
     expect(left.rows).toEqual([{ n: 0 }]);
   });
 
-  it('refuses http.request to the metadata address without retrying', async () => {
-    const job = await run({
-      type: 'http.request',
-      payload: { url: 'http://169.254.169.254/latest/meta-data/' },
-      maxAttempts: 3,
-    });
+  it.each([
+    ['http://127.0.0.1/', '127.0.0.1'],
+    ['http://169.254.169.254/latest/meta-data/', '169.254.169.254'],
+    ['http://10.0.0.1/', '10.0.0.1'],
+    ['http://localhost/', 'localhost resolves to it'],
+  ])('refuses http.request to %s at once, naming the address and the allowlist', async (url, named) => {
+    const job = await run({ type: 'http.request', payload: { url }, maxAttempts: 3 });
     expect(job).toMatchObject({ state: 'failed', attempt: 1, error: { code: 'http_address_refused' } });
+    expect(job.error!.message).toContain(named);
     expect(job.error!.message).toContain('HTTP_REQUEST_ALLOW_HOSTS');
+  });
+
+  it('makes a real http.request to an allowlisted loopback address', async () => {
+    const server = createServer((req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url })),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.2', r));
+    try {
+      const url = `http://127.0.0.2:${(server.address() as AddressInfo).port}/ping?x=1`;
+      const job = await run({ type: 'http.request', payload: { url } });
+      expect(job).toMatchObject({
+        state: 'succeeded',
+        result: { status: 200, body: { path: '/ping?x=1' }, address: '127.0.0.2' },
+      });
+    } finally {
+      server.close();
+    }
   });
 
   it('runs an allowlisted process.exec and refuses another command', async () => {
