@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { JobView } from '@jobplane/contracts';
+import { eventually } from '@jobplane/testing';
 import { submit, useStack, waitForState } from './jobs';
 
 const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -42,7 +44,28 @@ describe('results and built-in handlers (distributed)', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Number(res.headers.get('content-length'))).toBe(size);
-    expect(await res.json()).toEqual(payload);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(JSON.parse(bytes.toString('utf8'))).toEqual(payload);
+
+    // The append-only audit trail keeps the digest of exactly the stored bytes, not a second copy.
+    const audited = await eventually(
+      async () =>
+        (
+          await ctx.pg.query(
+            `SELECT body->'data' AS data FROM audit_records WHERE job_id = $1 AND type = 'job.succeeded'`,
+            [job.id],
+          )
+        ).rows,
+      { until: (rows) => rows.length === 1, what: 'the audited job.succeeded' },
+    );
+    expect(audited[0].data).toEqual({
+      attempt: 1,
+      durationMs: expect.any(Number),
+      resultDigest: {
+        sizeBytes: size,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      },
+    });
   });
 
   it('keeps a small result inline, serves it at the same URL, and 404s without a result', async () => {

@@ -62,7 +62,7 @@ async function main() {
         // crud works in the embedded database itself (its own table, outside the registry's).
         handlers: configuredHandlersFrom(config, (sql, params) => db.query(sql, params)),
       }),
-      AuditModule.forRoot({ bus, db, logger }),
+      AuditModule.forRoot({ bus, db, logger, resultMaxBytes: config.RESULT_INLINE_MAX_BYTES }),
     ],
   })
   class EmbeddedRoot {}

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { AUDIT_EVENTS_QUEUE, Message, parseMessage } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Database, Tx } from '@jobplane/persistence';
@@ -18,6 +19,8 @@ export class AuditRecorder {
     private readonly bus: MessageBus,
     private readonly db: Database,
     private readonly logger: Logger,
+    /** RESULT_INLINE_MAX_BYTES: bigger results are kept as a digest. */
+    private readonly resultMaxBytes = 65_536,
   ) {}
 
   async start(): Promise<void> {
@@ -92,7 +95,7 @@ export class AuditRecorder {
         tenantSeq: head.seq + 1,
         type: m.type,
         occurredAt: m.occurredAt,
-        body: m,
+        body: auditedBody(m, this.resultMaxBytes),
       };
       const hash = chainHash(head.hash, record);
       rows.push({
@@ -102,7 +105,7 @@ export class AuditRecorder {
         job_id: m.jobId,
         type: m.type,
         occurred_at: m.occurredAt,
-        body: m,
+        body: record.body,
         prev_hash: head.hash,
         hash,
       });
@@ -144,4 +147,19 @@ export async function verifyChain(
     prev = r.hash;
   }
   return { brokenAt: null, checked: rows.length };
+}
+
+/**
+ * A message as the trail keeps it. The trail is append-only and outlives jobs, so a big result is
+ * recorded by its SHA-256 and size (which still proves what the result was), not copied: the
+ * result itself lives in the result store and goes with its job.
+ */
+export function auditedBody(m: Message, resultMaxBytes: number): unknown {
+  if (m.type !== 'job.succeeded') return m;
+  const json = JSON.stringify(m.data.result ?? null);
+  const sizeBytes = Buffer.byteLength(json);
+  if (sizeBytes <= resultMaxBytes) return m;
+  const { result: _, ...data } = m.data;
+  const sha256 = createHash('sha256').update(json).digest('hex');
+  return { ...m, data: { ...data, resultDigest: { sha256, sizeBytes } } };
 }

@@ -6,8 +6,19 @@ import { AuditRecorder } from './audit-recorder';
 
 @Module({})
 export class AuditModule {
-  static forRoot(o: { bus: MessageBus; db: Database; logger: Logger }): DynamicModule {
-    const recorder = new AuditRecorder(o.bus, o.db, o.logger.child({ context: 'AuditRecorder' }));
+  static forRoot(o: {
+    bus: MessageBus;
+    db: Database;
+    logger: Logger;
+    /** RESULT_INLINE_MAX_BYTES: results above it are audited as a digest. */
+    resultMaxBytes?: number;
+  }): DynamicModule {
+    const recorder = new AuditRecorder(
+      o.bus,
+      o.db,
+      o.logger.child({ context: 'AuditRecorder' }),
+      o.resultMaxBytes,
+    );
     return {
       module: AuditModule,
       providers: [{ provide: AuditRecorder, useValue: recorder }, startStopProvider(recorder)],

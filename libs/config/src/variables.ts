@@ -216,8 +216,8 @@ export const VARIABLES = {
   RESULT_INLINE_MAX_BYTES: {
     schema: z.coerce.number().int().min(0).default(65_536),
     description:
-      "Results larger than this (as JSON, in bytes) are kept in the result store (`job_results`) instead of on the job; the job then carries `resultRef` and `GET /v1/jobs/{id}/result` returns the result. Results travel in `job.succeeded` messages, so RabbitMQ's `max_message_size` (128 MiB by default) bounds them.",
-    services: ['scheduler', 'embedded'],
+      "Results larger than this (as JSON, in bytes) are kept in the result store (`job_results`) instead of on the job; the job then carries `resultRef` and `GET /v1/jobs/{id}/result` returns the result. The audit trail records such results by SHA-256 and size. Results travel in `job.succeeded` messages, so RabbitMQ's `max_message_size` (128 MiB by default) bounds them.",
+    services: ['scheduler', 'audit', 'embedded'],
   },
   HANDLER_DATABASE_URL: {
     schema: url(['postgres:', 'postgresql:']).optional(),
