@@ -21,7 +21,17 @@ async function main() {
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
   await bus.start(jobplaneTopology());
 
-  @Module({ imports: [AuditModule.forRoot({ bus, db, logger, retentionDays: config.AUDIT_RETENTION_DAYS })] })
+  @Module({
+    imports: [
+      AuditModule.forRoot({
+        bus,
+        db,
+        logger,
+        retentionDays: config.AUDIT_RETENTION_DAYS,
+        resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
+      }),
+    ],
+  })
   class AuditRoot {}
 
   const app = await NestFactory.createApplicationContext(AuditRoot, { logger: new PinoNestLogger(logger) });

@@ -15,7 +15,7 @@ import {
   SoleLeader,
 } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
-import { WorkerModule, workerSettingsFrom } from '@jobplane/worker-service';
+import { configuredHandlersFrom, WorkerModule, workerSettingsFrom } from '@jobplane/worker-service';
 
 /**
  * Embedded mode: api, scheduler, worker and audit in one process, on an in-process bus and an
@@ -59,8 +59,16 @@ async function main() {
         logger,
         ...workerSettingsFrom(config),
         workerId: 'embedded',
+        // crud works in the embedded database itself (its own table, outside the registry's).
+        handlers: configuredHandlersFrom(config, (sql, params) => db.query(sql, params)),
       }),
-      AuditModule.forRoot({ bus, db, logger, retentionDays: config.AUDIT_RETENTION_DAYS }),
+      AuditModule.forRoot({
+        bus,
+        db,
+        logger,
+        retentionDays: config.AUDIT_RETENTION_DAYS,
+        resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
+      }),
     ],
   })
   class EmbeddedRoot {}

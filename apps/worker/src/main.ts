@@ -3,7 +3,13 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
-import { WorkerModule, WorkerRuntime, workerSettingsFrom } from '@jobplane/worker-service';
+import { Pool } from 'pg';
+import {
+  configuredHandlersFrom,
+  WorkerModule,
+  WorkerRuntime,
+  workerSettingsFrom,
+} from '@jobplane/worker-service';
 import {
   createLogger,
   createMetricsRegistry,
@@ -12,13 +18,20 @@ import {
   startHealthServer,
 } from '@jobplane/telemetry';
 
-/** A worker process: no public API and no database; consumes its pools' work queues. */
+/**
+ * A worker process: no public API and no registry database; consumes its pools' work queues. Its only
+ * database is the optional one handlers work in (HANDLER_DATABASE_URL).
+ */
 async function main() {
   const config = loadConfig(process.env, { required: ['AMQP_URL'] });
   const logger = createLogger('worker', config.LOG_LEVEL);
   const pools = parsePools(config.WORKER_POOLS);
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-worker', logger });
   await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
+  const handlerDb = config.HANDLER_DATABASE_URL
+    ? new Pool({ connectionString: config.HANDLER_DATABASE_URL, max: 4, application_name: 'jobplane-worker' })
+    : undefined;
+  handlerDb?.on('error', (err) => logger.warn({ err }, 'handler database connection failed'));
 
   @Module({
     imports: [
@@ -26,6 +39,10 @@ async function main() {
         bus,
         logger,
         ...workerSettingsFrom(config),
+        handlers: configuredHandlersFrom(
+          config,
+          handlerDb && (async (sql, params) => (await handlerDb.query(sql, params)).rows),
+        ),
       }),
     ],
   })
@@ -46,6 +63,7 @@ async function main() {
     await app.close(); // drains in-flight jobs (WORKER_DRAIN_SECONDS), hands back the rest
     health.close();
     await bus.close();
+    await handlerDb?.end();
   });
 }
 

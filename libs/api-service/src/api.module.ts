@@ -2,7 +2,14 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { AuditTrail } from '@jobplane/audit-service';
 import { Config, tenantQuotas } from '@jobplane/config';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
-import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
+import {
+  Database,
+  JobRegistry,
+  OutboxRelay,
+  PoolStore,
+  ResultStore,
+  ScheduleStore,
+} from '@jobplane/persistence';
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { AuditController } from './audit.controller';
@@ -12,6 +19,7 @@ import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.c
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
 import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
+import { ResultsController } from './results.controller';
 import { API_TENANT, SchedulesController } from './schedules.controller';
 
 export interface ApiModuleOptions {
@@ -38,7 +46,14 @@ export class ApiModule {
     const pools = new PoolStore(db);
     return {
       module: ApiModule,
-      controllers: [JobsController, PoolsController, SchedulesController, AuditController, HealthController],
+      controllers: [
+        JobsController,
+        ResultsController,
+        PoolsController,
+        SchedulesController,
+        AuditController,
+        HealthController,
+      ],
       providers: [
         { provide: OutboxRelay, useValue: relay },
         startStopProvider(relay),
@@ -61,6 +76,7 @@ export class ApiModule {
           inject: [JobsService],
         },
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
+        { provide: ResultStore, useValue: new ResultStore(db) },
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },

@@ -85,6 +85,21 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
           },
         },
       },
+      '/v1/jobs/{id}/result': {
+        get: {
+          operationId: 'getJobResult',
+          summary:
+            "The succeeded job's result JSON, also when it is too big to be on the job (see `resultRef`)",
+          parameters: [idParam],
+          responses: {
+            '200': {
+              description: 'The result, as the handler returned it',
+              content: { 'application/json': {} },
+            },
+            '404': problem,
+          },
+        },
+      },
       '/v1/jobs/{id}:cancel': {
         post: {
           operationId: 'cancelJob',

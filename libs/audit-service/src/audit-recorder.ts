@@ -1,4 +1,5 @@
-import { AUDIT_EVENTS_QUEUE } from '@jobplane/contracts';
+import { createHash } from 'node:crypto';
+import { AUDIT_EVENTS_QUEUE, Message } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Database, Tx } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -20,6 +21,8 @@ export class AuditRecorder {
     private readonly bus: MessageBus,
     private readonly db: Database,
     private readonly logger: Logger,
+    /** RESULT_INLINE_MAX_BYTES: bigger results are kept as a digest. */
+    private readonly resultMaxBytes = 65_536,
   ) {}
 
   async start(): Promise<void> {
@@ -90,7 +93,7 @@ export class AuditRecorder {
         tenantSeq: head.seq + 1,
         type: m.type,
         occurredAt: m.occurredAt,
-        body: m.body,
+        body: m.type === 'job.succeeded' ? auditedBody(m.body as Message, this.resultMaxBytes) : m.body,
       };
       const hash = chainHash(head.hash, record);
       rows.push({
@@ -101,7 +104,7 @@ export class AuditRecorder {
         type: m.type,
         actor: m.actor,
         occurred_at: m.occurredAt,
-        body: m.body,
+        body: record.body,
         prev_hash: head.hash,
         hash,
       });
@@ -133,4 +136,19 @@ async function chainHead(tx: Tx, tenant: string): Promise<{ seq: number; hash: s
     [tenant],
   );
   return cp ? { seq: Number(cp.through_seq), hash: cp.through_hash } : { seq: 0, hash: GENESIS_HASH };
+}
+
+/**
+ * A message as the trail keeps it. The trail is append-only and outlives jobs, so a big result is
+ * recorded by its SHA-256 and size (which still proves what the result was), not copied: the
+ * result itself lives in the result store and goes with its job.
+ */
+export function auditedBody(m: Message, resultMaxBytes: number): unknown {
+  if (m.type !== 'job.succeeded') return m;
+  const json = JSON.stringify(m.data.result ?? null);
+  const sizeBytes = Buffer.byteLength(json);
+  if (sizeBytes <= resultMaxBytes) return m;
+  const { result: _, ...data } = m.data;
+  const sha256 = createHash('sha256').update(json).digest('hex');
+  return { ...m, data: { ...data, resultDigest: { sha256, sizeBytes } } };
 }

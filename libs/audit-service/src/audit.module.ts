@@ -12,9 +12,17 @@ export class AuditModule {
     bus: MessageBus;
     db: Database;
     logger: Logger;
+    /** AUDIT_RETENTION_DAYS; 0 (default) keeps records forever. */
     retentionDays?: number;
+    /** RESULT_INLINE_MAX_BYTES: results above it are audited as a digest. */
+    resultMaxBytes?: number;
   }): DynamicModule {
-    const recorder = new AuditRecorder(o.bus, o.db, o.logger.child({ context: 'AuditRecorder' }));
+    const recorder = new AuditRecorder(
+      o.bus,
+      o.db,
+      o.logger.child({ context: 'AuditRecorder' }),
+      o.resultMaxBytes,
+    );
     const retention = new AuditRetention(
       new AuditTrail(o.db),
       o.logger.child({ context: 'AuditRetention' }),

@@ -219,6 +219,36 @@ export const VARIABLES = {
       'Audit records older than this are purged, leaving a checkpoint so the rest of the chain still verifies; 0 keeps them forever.',
     services: ['audit', 'embedded'],
   },
+  RESULT_INLINE_MAX_BYTES: {
+    schema: z.coerce.number().int().min(0).default(65_536),
+    description:
+      "Results larger than this (as JSON, in bytes) are kept in the result store (`job_results`) instead of on the job; the job then carries `resultRef` and `GET /v1/jobs/{id}/result` returns the result. The audit trail records such results by SHA-256 and size. Results travel in `job.succeeded` messages, so RabbitMQ's `max_message_size` (128 MiB by default) bounds them.",
+    services: ['scheduler', 'audit', 'embedded'],
+  },
+  HANDLER_DATABASE_URL: {
+    schema: url(['postgres:', 'postgresql:']).optional(),
+    description:
+      'Postgres database the `crud` handler works in (its own `jobplane_crud_items` table, created on first use). Unset: `crud` jobs fail with `crud_disabled`. Embedded mode uses its own database.',
+    services: ['worker'],
+  },
+  HTTP_REQUEST_ALLOW_HOSTS: {
+    schema: z
+      .string()
+      .regex(/^[^\s]*$/, 'comma-separated host names, IP addresses or CIDRs, without spaces')
+      .default(''),
+    description:
+      'Hosts the `http.request` handler may reach although they resolve to loopback, private, link-local or other non-public addresses: host names (`api.internal`, `*.svc.cluster.local`), IP addresses or CIDRs (`10.0.0.0/8`), comma-separated. Public addresses need no entry.',
+    services: ['worker', 'embedded'],
+  },
+  PROCESS_EXEC_ALLOW: {
+    schema: z
+      .string()
+      .regex(/^[^\s]*$/, 'comma-separated absolute paths or command names, without spaces')
+      .default(''),
+    description:
+      'Programs the `process.exec` handler may run (absolute paths, or names looked up in PATH), comma-separated. Empty (the default): `process.exec` jobs fail with `process_exec_disabled`.',
+    services: ['worker', 'embedded'],
+  },
   DEFAULT_TENANT: {
     schema: z.string().min(1).max(100).default('default'),
     description: 'Tenant of requests until API keys are configured.',

@@ -45,6 +45,8 @@ export const jobViewSchema = z.object({
   priority: z.number().int(),
   payload: jsonValueSchema,
   result: jsonValueSchema.nullable(),
+  /** The result was too big to keep on the job (`result` is null): fetch it from `url`. */
+  resultRef: z.object({ sizeBytes: z.number().int(), url: z.string() }).optional(),
   error: jobErrorSchema.nullable(),
   attempt: z.number().int(),
   maxAttempts: z.number().int(),

@@ -14,3 +14,4 @@ export * from './retention';
 export * from './schedule-store';
 export * from './concurrency-keys';
 export * from './admin-audit';
+export * from './result-store';

@@ -10,6 +10,8 @@ export interface JobRecord {
   priority: number;
   payload: unknown;
   result: unknown;
+  /** The result is in the result store (too big to keep on the job). */
+  resultRef: ResultRef | null;
   error: JobError | null;
   progress: Progress | null;
   attempt: number;
@@ -32,6 +34,15 @@ export interface JobRecord {
   startedAt: Date | null;
   finishedAt: Date | null;
 }
+
+/** Where a stored result is and how big it is (the job's `result_ref`). */
+export interface ResultRef {
+  sizeBytes: number;
+  contentType: string;
+}
+
+/** The API path that returns a job's result, inline or stored. */
+export const resultUrl = (jobId: string) => `/v1/jobs/${jobId}/result`;
 
 export interface JobEventRecord {
   jobId: string;
@@ -57,6 +68,7 @@ export function jobFromRow(r: Row): JobRecord {
     priority: Number(r.priority),
     payload: r.payload,
     result: r.result ?? null,
+    resultRef: (r.result_ref as ResultRef | null) ?? null,
     error: (r.error as JobError | null) ?? null,
     progress: (r.progress as Progress | null) ?? null,
     attempt: Number(r.attempt),
@@ -114,6 +126,7 @@ export function toJobView(j: JobRecord): JobView {
     priority: j.priority,
     payload: j.payload,
     result: j.result ?? null,
+    ...(j.resultRef ? { resultRef: { sizeBytes: j.resultRef.sizeBytes, url: resultUrl(j.id) } } : {}),
     error: j.error,
     attempt: j.attempt,
     maxAttempts: j.maxAttempts,

@@ -1,6 +1,6 @@
 import type { JobError, JobState, Progress } from '@jobplane/contracts';
 import type { Tx } from './database';
-import { jobFromRow, JobRecord } from './job-record';
+import { jobFromRow, JobRecord, ResultRef } from './job-record';
 
 /** Columns a guarded update may set. */
 export interface JobPatch {
@@ -8,6 +8,8 @@ export interface JobPatch {
   attempt?: number;
   maxAttempts?: number;
   result?: unknown;
+  /** Set when the result went to the result store instead of `result`. */
+  resultRef?: ResultRef | null;
   error?: JobError | null;
   progress?: Progress | null;
   runAt?: Date | null;
@@ -42,6 +44,7 @@ const COLUMNS: Record<keyof JobPatch, { column: string; cast: string; json?: boo
   attempt: { column: 'attempt', cast: 'int' },
   maxAttempts: { column: 'max_attempts', cast: 'int' },
   result: { column: 'result', cast: 'jsonb', json: true },
+  resultRef: { column: 'result_ref', cast: 'jsonb', json: true },
   error: { column: 'error', cast: 'jsonb', json: true },
   progress: { column: 'progress', cast: 'jsonb', json: true },
   runAt: { column: 'run_at', cast: 'timestamptz' },

@@ -9,6 +9,8 @@ import {
   OutboxMessage,
   parkJob,
   pausePoolUntil,
+  placeResult,
+  storeResult,
   Tx,
 } from '@jobplane/persistence';
 import type { BacklogEntry } from './backlog.port';
@@ -69,6 +71,8 @@ export class EventApplier {
   constructor(
     private readonly defaultPoolCapacity = 100,
     private readonly now: () => Date = () => new Date(),
+    /** RESULT_INLINE_MAX_BYTES: larger results go to the result store. */
+    private readonly resultInlineMaxBytes = 65_536,
   ) {}
 
   async apply(tx: Tx, m: Message, outbox: OutboxMessage[]): Promise<Applied> {
@@ -90,20 +94,7 @@ export class EventApplier {
           }),
         );
       case 'job.succeeded':
-        return this.released(
-          applyGuardedUpdate(tx, {
-            jobId: m.jobId,
-            fromStates: sourcesOf('succeeded'),
-            attempt: m.data.attempt,
-            set: {
-              state: 'succeeded',
-              result: m.data.result,
-              error: null,
-              finishedAt: new Date(m.occurredAt),
-            },
-            event: event(m, 'succeeded', m.data.attempt, { durationMs: m.data.durationMs }),
-          }),
-        );
+        return this.succeeded(tx, m);
       case 'job.failed':
         return this.failed(tx, m);
       case 'job.cancelled':
@@ -121,6 +112,37 @@ export class EventApplier {
       case 'job.cancel':
         return { changed: false };
     }
+  }
+
+  /** Small results stay on the job; a big one goes to the result store in the same transaction. */
+  private async succeeded(tx: Tx, m: MessageOf<'job.succeeded'>): Promise<Applied> {
+    const placed = placeResult(m.data.result, this.resultInlineMaxBytes);
+    const job = await applyGuardedUpdate(tx, {
+      jobId: m.jobId,
+      fromStates: sourcesOf('succeeded'),
+      attempt: m.data.attempt,
+      set: {
+        state: 'succeeded',
+        ...('inline' in placed
+          ? { result: placed.inline, resultRef: null }
+          : { result: null, resultRef: placed.ref }),
+        error: null,
+        finishedAt: new Date(m.occurredAt),
+      },
+      event: event(m, 'succeeded', m.data.attempt, {
+        durationMs: m.data.durationMs,
+        ...('ref' in placed ? { resultBytes: placed.ref.sizeBytes } : {}),
+      }),
+    });
+    if (job && 'ref' in placed) {
+      await storeResult(tx, {
+        jobId: job.id,
+        tenant: job.tenant,
+        contentType: placed.ref.contentType,
+        body: placed.body,
+      });
+    }
+    return this.released(Promise.resolve(job));
   }
 
   private async submitted(tx: Tx, m: MessageOf<'job.submitted'>, outbox: OutboxMessage[]): Promise<Applied> {

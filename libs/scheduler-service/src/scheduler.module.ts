@@ -27,6 +27,8 @@ export interface SchedulerModuleOptions {
   defaultPoolCapacity: number;
   watchdog: WatchdogOptions;
   retentionSeconds: number;
+  /** RESULT_INLINE_MAX_BYTES (default 64 KiB). */
+  resultInlineMaxBytes?: number;
   /** Dispatches per round-robin turn, by tenant (default 1). */
   tenantWeights?: Record<string, number>;
   /** Most jobs of a tenant in flight at once (undefined = no quota). */
@@ -49,7 +51,7 @@ export class Scheduler {
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
-    const applier = new EventApplier(o.defaultPoolCapacity);
+    const applier = new EventApplier(o.defaultPoolCapacity, undefined, o.resultInlineMaxBytes);
     this.poolStore = new PoolStore(o.db);
     this.relay = new OutboxRelay(o.db, {
       publish: outboxPublisher(o.bus),
@@ -151,6 +153,7 @@ export function schedulerSettingsFrom(
     recoveryIntervalMs: config.RECOVERY_INTERVAL_MS,
     defaultPoolCapacity: config.DEFAULT_POOL_CAPACITY,
     retentionSeconds: config.JOB_RETENTION_SECONDS,
+    resultInlineMaxBytes: config.RESULT_INLINE_MAX_BYTES,
     tenantWeights: parseTenantWeights(config.TENANT_WEIGHTS),
     ...(config.TENANT_MAX_IN_FLIGHT ? { tenantQuota: tenantQuotas(config.TENANT_MAX_IN_FLIGHT) } : {}),
     watchdog: {

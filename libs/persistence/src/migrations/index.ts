@@ -4,6 +4,7 @@ import { Pools1763800002000 } from './1763800002000-pools';
 import { Workers1763800003000 } from './1763800003000-workers';
 import { Schedules1763800004000 } from './1763800004000-schedules';
 import { ConcurrencyKeys1763800005000 } from './1763800005000-concurrency-keys';
+import { JobResults1763800008000 } from './1763800008000-job-results';
 import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   Workers1763800003000,
   Schedules1763800004000,
   ConcurrencyKeys1763800005000,
+  JobResults1763800008000,
   AuditCheckpoints1763800009000,
 ];
