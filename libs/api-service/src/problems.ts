@@ -1,8 +1,10 @@
 import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
 import {
+  IdempotencyConflictError,
   InvalidCursorError,
   JobNotFoundError,
   JobStateError,
+  QueueFullError,
   ScheduleNotFoundError,
 } from '@jobplane/persistence';
 import { z } from 'zod';
@@ -18,9 +20,16 @@ export class ApiProblem extends Error {
     readonly title: string,
     detail?: string,
     readonly errors?: { path: string; message: string }[],
+    /** Response headers that belong to this answer (Retry-After, WWW-Authenticate). */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail ?? title);
   }
+}
+
+/** Response headers an error asks for (sent by the problem filter). */
+export function problemHeaders(err: unknown): Record<string, string> {
+  return err instanceof ApiProblem && err.headers ? err.headers : {};
 }
 
 export function validationProblem(error: z.ZodError, where: string): ApiProblem {
@@ -47,6 +56,8 @@ const FASTIFY_ERRORS: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, ERROR_CODES.validation, 'Request body is empty'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ERROR_CODES.validation, 'Unsupported media type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ERROR_CODES.validation, 'Invalid content length'],
+  FST_ERR_BAD_URL: [400, ERROR_CODES.validation, 'Malformed URL'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, ERROR_CODES.validation, 'Bad request'],
 };
 
 /** Maps any error to an RFC 9457 problem body. Unknown errors become 500 without internals. */
@@ -89,6 +100,10 @@ function classify(err: unknown): {
       title: 'Job is in the wrong state',
       detail: err.message,
     };
+  if (err instanceof IdempotencyConflictError)
+    return { status: 409, code: ERROR_CODES.conflict, title: 'Idempotency key reused', detail: err.message };
+  if (err instanceof QueueFullError)
+    return { status: 429, code: ERROR_CODES.rateLimited, title: 'Too many queued jobs', detail: err.message };
   if (err instanceof InvalidCursorError)
     return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
   const fastifyCode = (err as { code?: string } | null)?.code;

@@ -33,6 +33,14 @@ export const messageDataSchemas = {
   }),
   /** api -> scheduler: a user asked to cancel (also recorded on the job row). */
   'job.cancel_requested': z.object({ reason: z.string().max(1000).optional() }),
+  /**
+   * api -> scheduler: a finished job was re-queued by an operator (the row is already `queued` at
+   * `attempt`); put it back in its pool's backlog so attempt `attempt + 1` runs.
+   */
+  'job.retry_requested': z.object({
+    attempt: z.number().int().min(0),
+    reason: z.string().max(1000).optional(),
+  }),
   /** scheduler -> worker (work queue): run this attempt. */
   'job.dispatch': z.object({
     type: jobTypeSchema,
@@ -81,6 +89,7 @@ function envelopeOf<T extends MessageType>(type: T) {
 export const messageSchema = z.discriminatedUnion('type', [
   envelopeOf('job.submitted'),
   envelopeOf('job.cancel_requested'),
+  envelopeOf('job.retry_requested'),
   envelopeOf('job.dispatch'),
   envelopeOf('job.cancel'),
   envelopeOf('job.started'),

@@ -13,3 +13,5 @@ export * from './worker-store';
 export * from './retention';
 export * from './schedule-store';
 export * from './concurrency-keys';
+export * from './idempotency';
+export * from './api-key-store';

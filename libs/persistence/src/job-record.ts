@@ -98,7 +98,7 @@ export function toJobEventView(e: JobEventRecord): JobEventView {
     seq: e.seq,
     type: e.type,
     attempt: e.attempt,
-    data: e.data as JobEventView['data'],
+    data: e.data,
     occurredAt: e.occurredAt.toISOString(),
   };
 }
