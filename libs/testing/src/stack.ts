@@ -14,6 +14,8 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** The bootstrap admin key (BOOTSTRAP_ADMIN_KEY) of tenant `default`: every scope. */
+  adminKey: string;
   schema: string;
   vhost: string;
   amqpUrl: string;
@@ -22,6 +24,8 @@ export interface Stack {
   startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
+  /** Starts one more api replica on its own port; resolves with its URL. */
+  startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
   stop(): Promise<void>;
 }
 
@@ -47,7 +51,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
   const base = opts.basePort ?? 18000 + Math.floor(Math.random() * 2000) * 10;
   const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
+  const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
   const env = {
+    BOOTSTRAP_ADMIN_KEY: adminKey,
     DATABASE_URL: PG,
     DATABASE_SCHEMA: schema,
     AMQP_URL: amqpUrl,
@@ -63,13 +69,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     app: 'api' | 'scheduler' | 'worker' | 'audit',
     extra: Record<string, string> = {},
   ) => {
-    const port = app === 'api' ? base : nextPort++;
+    const port = app === 'api' && name === 'api' ? base : nextPort++;
     const p = await startService({
       name,
       app,
       healthPort: port,
       logDir,
-      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+      env: {
+        ...env,
+        PORT: String(app === 'api' ? port : base),
+        HOST: '127.0.0.1',
+        HEALTH_PORT: String(port),
+        ...extra,
+      },
     });
     processes.push(p);
     return p;
@@ -93,12 +105,17 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let workers = opts.workers ?? 1;
   return {
     apiUrl: `http://127.0.0.1:${base}`,
+    adminKey,
     schema,
     vhost,
     amqpUrl,
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
+    startApi: async (name) => {
+      const p = await start(name, 'api');
+      return { url: p.healthUrl.replace('/health/ready', ''), process: p };
+    },
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(workerName, 'worker', {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import IORedis, { Redis } from 'ioredis';
 import { bucketSize, RateLimiter, RateLimitSettings } from './rate-limiter';
 
 /**
@@ -58,4 +58,25 @@ export class RedisRateLimiter implements RateLimiter {
       return { allowed: true, retryAfterMs: 0 };
     }
   }
+}
+
+/** A Redis limiter on its own connection; commands fail fast while Redis is away (and let requests through). */
+export function connectRedisRateLimiter(
+  url: string,
+  prefix: string,
+  settings: RateLimitSettings,
+  onError: (err: unknown) => void,
+): { limiter: RedisRateLimiter; close: () => Promise<void> } {
+  const redis = new IORedis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    connectionName: 'jobplane-api-ratelimit',
+  });
+  redis.on('error', onError);
+  return {
+    limiter: new RedisRateLimiter(redis, prefix, settings, onError),
+    close: async () => {
+      await redis.quit().catch(() => redis.disconnect());
+    },
+  };
 }
