@@ -57,6 +57,11 @@ export const messageDataSchemas = {
   'job.cancel': z.object({
     reason: z.string().max(1000).optional(),
     attempt: z.number().int().min(1).optional(),
+    /**
+     * Whole-job cancel: the job's attempt when it was cancelled. Workers refuse dispatches up to it
+     * only, so an operator retry (a later attempt) of a cancelled job can run. Absent: every attempt.
+     */
+    upToAttempt: z.number().int().min(0).optional(),
   }),
   /** worker -> scheduler: an attempt began. */
   'job.started': z.object({ attempt, workerId: z.string().max(200) }),
