@@ -203,9 +203,7 @@ describe.each(backends)('REST storage on %s', (_name, options) => {
 
   it('retries a failed job as a new attempt through the outbox, and refuses other states', async () => {
     const tenant = `retry-${uuidv7()}`;
-    const [{ job }] = (await registry.submit([newJob(tenant, { maxAttempts: 1 })])) as [
-      { job: { id: string } },
-    ];
+    const { job } = (await registry.submit([newJob(tenant, { maxAttempts: 1 })]))[0]!;
     await expect(registry.retry(tenant, job.id)).rejects.toBeInstanceOf(JobStateError); // queued
     const ev = (type: string) => ({ id: uuidv7(), type, attempt: 1, data: {}, occurredAt: new Date() });
     await db.transaction(async (tx) => {
