@@ -6,7 +6,7 @@ import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
 import { buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
-import { MAX_BODY_BYTES } from './problems';
+import { checkCharset, checkJsonDepth, MAX_BODY_BYTES } from './problems';
 
 export interface HttpLimits {
   /** Time to receive a whole request (HTTP_REQUEST_TIMEOUT_MS). */
@@ -43,6 +43,9 @@ export async function createHttpApp(
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
+  fastify.addHook('onRequest', async (request) => checkCharset(request.headers['content-type']));
+  // Before any validator walks the body recursively: refuse absurd nesting with a 400.
+  fastify.addHook('preValidation', async (request) => checkJsonDepth(request.body));
   await app.register(fastifySwagger, {
     mode: 'static',
     specification: { document: buildOpenApiDocument(version) },

@@ -11,6 +11,8 @@ import { z } from 'zod';
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Deepest accepted JSON nesting of a request body (payloads included). */
+export const MAX_JSON_DEPTH = 64;
 
 /** An error with a stable code that maps to one HTTP status (and, later, one gRPC status). */
 export class ApiProblem extends Error {
@@ -47,6 +49,39 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   const result = schema.safeParse(value);
   if (!result.success) throw validationProblem(result.error, where);
   return result.data;
+}
+
+/**
+ * Throws a 400 if `body` nests deeper than MAX_JSON_DEPTH. Iterative, so a body nested 10,000
+ * levels deep cannot overflow the stack here (recursive validators and serialisers would).
+ */
+export function checkJsonDepth(body: unknown): void {
+  if (body === null || typeof body !== 'object') return;
+  const stack: [unknown, number][] = [[body, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > MAX_JSON_DEPTH)
+      throw new ApiProblem(
+        400,
+        ERROR_CODES.validation,
+        'Request body nested too deeply',
+        `JSON may nest at most ${MAX_JSON_DEPTH} levels`,
+      );
+    for (const child of Object.values(value as object))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+}
+
+/** JSON is UTF-8 (RFC 8259): a body declared in another charset is refused (415), not misread. */
+export function checkCharset(contentType: string | undefined): void {
+  const charset = contentType && /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8')
+    throw new ApiProblem(
+      415,
+      ERROR_CODES.validation,
+      'Unsupported media type',
+      `charset ${charset}: use utf-8`,
+    );
 }
 
 /** Errors from Fastify itself (body parsing, limits) by its codes. */
