@@ -4,7 +4,7 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
-import { buildOpenApiDocument } from './openapi';
+import { API_VERSION, buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { checkCharset, checkJsonDepth, MAX_BODY_BYTES } from './problems';
 
@@ -25,7 +25,7 @@ export const MAX_PARAM_LENGTH = 200;
 export async function createHttpApp(
   rootModule: Type<unknown>,
   logger: Logger,
-  version = '0.1.0',
+  version = API_VERSION,
   limits: HttpLimits = {},
 ): Promise<INestApplication> {
   const adapter = new FastifyAdapter({

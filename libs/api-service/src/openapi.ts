@@ -328,8 +328,11 @@ const problemResponse = (description: string, headers?: Record<string, unknown>)
   ...(headers ? { headers } : {}),
 });
 
+/** Version of the REST API document (docs/api/openapi.json). */
+export const API_VERSION = '0.1.0';
+
 /** The OpenAPI 3.1 document, generated from the same zod schemas that validate requests. */
-export function buildOpenApiDocument(version: string): Record<string, unknown> {
+export function buildOpenApiDocument(version: string = API_VERSION): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: {
@@ -385,4 +388,9 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       },
     },
   };
+}
+
+/** The checked-in form of the document (`pnpm docs:openapi` writes it; a test keeps it current). */
+export function renderOpenApiJson(): string {
+  return `${JSON.stringify(buildOpenApiDocument(API_VERSION), null, 2)}\n`;
 }

@@ -12,6 +12,8 @@ export interface TestApp {
   app: NestFastifyApplication;
   db: Database;
   keys: ApiKeyStore;
+  /** Every route Fastify registered: `METHOD /url`. */
+  routes: string[];
   /** The bootstrap admin key (tenant `default`, every scope). */
   adminKey: string;
   /** A request through Fastify's inject (no socket), with the admin key unless `key` says otherwise. */
@@ -36,11 +38,19 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   })
   class TestRoot {}
   const app = (await createHttpApp(TestRoot, logger)) as NestFastifyApplication;
+  const routes: string[] = [];
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRoute', (r) => {
+      for (const m of [r.method].flat()) routes.push(`${m} ${r.url}`);
+    });
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const fastify = app.getHttpAdapter().getInstance();
   return {
     app,
+    routes,
     db,
     keys: app.get(ApiKeyStore),
     adminKey,
