@@ -28,9 +28,9 @@ describe('OpenAPI document', () => {
         .filter((r) => !r.startsWith('HEAD ') && !r.includes('/docs'))
         .map((r) =>
           r
-            .replace(/::/g, '\u0000')
+            .replace(/::/g, '~')
             .replace(/:(\w+)/g, '{$1}')
-            .replace(/\u0000/g, ':'),
+            .replace(/~/g, ':'),
         );
       const undocumented = served.filter((r) => {
         const generic = r;
