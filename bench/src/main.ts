@@ -33,10 +33,7 @@ async function main() {
   const pg = new Client({ connectionString: stack.databaseUrl });
   await pg.connect();
   await pg.query(`SET search_path TO "${stack.schema}"`);
-  const submitter = new Submitter(
-    stack.apiUrl,
-    stack.apiKey ? { authorization: `Bearer ${stack.apiKey}` } : {},
-  );
+  const submitter = new Submitter(stack.apiUrl, { authorization: `Bearer ${stack.adminKey}` });
   const pids = Object.fromEntries(stack.processes.map((p) => [p.name, p.child.pid]));
   const print = (o: object) => console.log(JSON.stringify({ ...o, at: new Date().toISOString() }));
   try {

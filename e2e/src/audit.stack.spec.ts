@@ -34,7 +34,9 @@ describe('audit trail (distributed)', () => {
 
     const verify = await ctx.api.get('/v1/audit/verify');
     expect(verify.body).toMatchObject({ intact: true, brokenAt: null });
-    const exported = await fetch(`${ctx.stack.apiUrl}/v1/audit/export`);
+    const exported = await fetch(`${ctx.stack.apiUrl}/v1/audit/export`, {
+      headers: { authorization: `Bearer ${ctx.stack.adminKey}` },
+    });
     expect(exported.headers.get('content-type')).toContain('application/x-ndjson');
     const lines = (await exported.text())
       .trim()

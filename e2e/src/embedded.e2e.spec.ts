@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, eventually, ServiceProcess, startService, stopService } from '@jobplane/testing';
@@ -8,7 +8,8 @@ import { submit, TERMINAL, waitForState } from './jobs';
 describe('embedded mode over HTTP', () => {
   const port = 17000 + Math.floor(Math.random() * 1000);
   const dataDir = mkdtempSync(join(tmpdir(), 'jobplane-e2e-'));
-  const api = new ApiClient(`http://127.0.0.1:${port}`);
+  const url = `http://127.0.0.1:${port}`;
+  let api: ApiClient;
   let proc: ServiceProcess;
 
   const boot = () =>
@@ -30,6 +31,21 @@ describe('embedded mode over HTTP', () => {
 
   beforeAll(async () => {
     proc = await boot();
+    // Embedded mode prints its development key at start; the client uses it from there on.
+    const key = await eventually(
+      () => Promise.resolve(/JOBPLANE_API_KEY=(jp_\S+)/.exec(readFileSync(proc.logFile, 'utf8'))?.[1]),
+      { until: (k) => k !== undefined, timeoutMs: 5_000, what: 'development key printed' },
+    );
+    api = new ApiClient(url, key);
+  });
+
+  it('prints a development key and refuses requests without it', async () => {
+    const anonymous = await api.as(undefined).get('/v1/jobs');
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.body.code).toBe('unauthenticated');
+    expect((await api.get('/v1/jobs')).status).toBe(200);
+    // Only the key's public prefix is logged, never the key.
+    expect(readFileSync(proc.logFile, 'utf8').match(new RegExp(api.apiKey!, 'g'))).toHaveLength(1);
   });
 
   afterAll(async () => {

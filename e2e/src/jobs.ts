@@ -32,7 +32,7 @@ export function useStack(opts: StackOptions): { stack: Stack; api: ApiClient; pg
   const ctx = {} as { stack: Stack; api: ApiClient; pg: Client };
   beforeAll(async () => {
     ctx.stack = await startStack(opts);
-    ctx.api = new ApiClient(ctx.stack.apiUrl);
+    ctx.api = new ApiClient(ctx.stack.apiUrl, ctx.stack.adminKey);
     ctx.pg = new Client({ connectionString: ctx.stack.databaseUrl });
     await ctx.pg.connect();
     await ctx.pg.query(`SET search_path TO "${ctx.stack.schema}"`);

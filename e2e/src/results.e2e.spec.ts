@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +9,8 @@ import { submit, TERMINAL, waitForState } from './jobs';
 describe('embedded mode: results and built-in handlers', () => {
   const port = 17000 + Math.floor(Math.random() * 1000);
   const dataDir = mkdtempSync(join(tmpdir(), 'jobplane-e2e-results-'));
-  const api = new ApiClient(`http://127.0.0.1:${port}`);
+  const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+  const api = new ApiClient(`http://127.0.0.1:${port}`, adminKey);
   let proc: ServiceProcess;
 
   beforeAll(async () => {
@@ -17,7 +19,13 @@ describe('embedded mode: results and built-in handlers', () => {
       app: 'embedded',
       healthPort: port,
       logDir: join(dataDir, 'logs'),
-      env: { PORT: String(port), DATA_DIR: dataDir, LOG_LEVEL: 'warn', RESULT_INLINE_MAX_BYTES: '1000' },
+      env: {
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        LOG_LEVEL: 'warn',
+        RESULT_INLINE_MAX_BYTES: '1000',
+        BOOTSTRAP_ADMIN_KEY: adminKey,
+      },
     });
   });
 

@@ -40,7 +40,9 @@ describe('results and built-in handlers (distributed)', () => {
     ]);
     expect(stored.rows).toEqual([{ size_bytes: size, tenant: 'default' }]);
 
-    const res = await fetch(`${ctx.stack.apiUrl}${job.resultRef!.url}`);
+    const res = await fetch(`${ctx.stack.apiUrl}${job.resultRef!.url}`, {
+      headers: { authorization: `Bearer ${ctx.stack.adminKey}` },
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
     expect(Number(res.headers.get('content-length'))).toBe(size);

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
-import { ApiModule, createHttpApp } from '@jobplane/api-service';
+import { ApiModule, connectRedisRateLimiter, createHttpApp, rateLimitSettings } from '@jobplane/api-service';
 import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
@@ -13,6 +13,13 @@ async function main() {
   const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-api', logger });
   await bus.start(jobplaneTopology());
+  // Tenant rate limits are shared by every api replica through Redis.
+  const limits = connectRedisRateLimiter(
+    config.REDIS_URL,
+    config.REDIS_PREFIX,
+    rateLimitSettings(config),
+    (err) => logger.warn({ err }, 'rate limiter: Redis unavailable; requests are let through'),
+  );
 
   @Module({
     imports: [
@@ -22,6 +29,7 @@ async function main() {
         logger,
         config,
         service: 'api',
+        rateLimiter: limits.limiter,
         readiness: [
           { name: 'postgres', check: () => db.ping() },
           { name: 'rabbitmq', check: () => assertConnected(bus) },
@@ -32,12 +40,15 @@ async function main() {
   })
   class ApiRoot {}
 
-  const app = await createHttpApp(ApiRoot, logger);
+  const app = await createHttpApp(ApiRoot, logger, undefined, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  });
   await app.listen(config.PORT, config.HOST);
   logger.info({ url: `http://${config.HOST}:${config.PORT}` }, 'api listening');
 
   onShutdownSignal(logger, config.SHUTDOWN_TIMEOUT_MS, async () => {
     await app.close();
+    await limits.close();
     await bus.close();
     await db.close();
   });

@@ -1,11 +1,12 @@
 import 'reflect-metadata';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
 import { AuditModule } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology } from '@jobplane/messaging';
-import { Database } from '@jobplane/persistence';
+import { Database, generateApiKey } from '@jobplane/persistence';
 import {
   MemoryBacklog,
   registerSchedulerMetrics,
@@ -31,6 +32,8 @@ async function main() {
   await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
 
   const metrics = createMetricsRegistry('embedded');
+  const devKey =
+    config.AUTH_MODE === 'keys' && !config.BOOTSTRAP_ADMIN_KEY ? developmentKey(dataDir) : undefined;
 
   @Module({
     imports: [
@@ -41,6 +44,7 @@ async function main() {
         config,
         service: 'embedded',
         metrics,
+        bootstrapKey: devKey,
         readiness: [
           { name: 'database', check: () => db.ping() },
           { name: 'bus', check: () => assertConnected(bus) },
@@ -73,15 +77,24 @@ async function main() {
   })
   class EmbeddedRoot {}
 
-  const app = await createHttpApp(EmbeddedRoot, logger);
+  const app = await createHttpApp(EmbeddedRoot, logger, undefined, {
+    requestTimeoutMs: config.HTTP_REQUEST_TIMEOUT_MS,
+  });
   const scheduler = app.get(Scheduler);
   registerSchedulerMetrics(metrics, scheduler.poolStore, scheduler.counters(), config.DEFAULT_POOL_CAPACITY);
   await app.listen(config.PORT, config.HOST);
   const url = `http://${config.HOST}:${config.PORT}`;
   logger.info({ url, dataDir, pools }, 'jobplane (embedded) ready');
+  const auth =
+    config.AUTH_MODE === 'open'
+      ? ''
+      : ` -H "authorization: Bearer ${devKey ? '$JOBPLANE_API_KEY' : '<your BOOTSTRAP_ADMIN_KEY>'}"`;
   process.stdout.write(
     `\njobplane is running at ${url}  (API docs: ${url}/docs, data: ${dataDir})\n` +
-      `try: curl -s -X POST ${url}/v1/jobs -H 'content-type: application/json' -d '{"type":"debug.echo","payload":{"hello":"world"}}'\n\n`,
+      (devKey
+        ? `development API key (admin; kept in ${join(dataDir, DEV_KEY_FILE)}):\n  export JOBPLANE_API_KEY=${devKey}\n`
+        : '') +
+      `try: curl -s -X POST ${url}/v1/jobs${auth} -H 'content-type: application/json' -d '{"type":"debug.echo","payload":{"hello":"world"}}'\n\n`,
   );
 
   onShutdownSignal(logger, config.WORKER_DRAIN_SECONDS * 1000 + config.SHUTDOWN_TIMEOUT_MS, async () => {
@@ -89,6 +102,20 @@ async function main() {
     await bus.close();
     await db.close();
   });
+}
+
+const DEV_KEY_FILE = 'dev-api-key';
+
+/**
+ * Embedded mode's admin key when the operator set none: made on first start and kept (owner-only)
+ * in DATA_DIR, so the same key keeps working across restarts. Only its hash goes into the database.
+ */
+function developmentKey(dataDir: string): string {
+  const file = join(dataDir, DEV_KEY_FILE);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  const key = generateApiKey();
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
 }
 
 main().catch((err) => {

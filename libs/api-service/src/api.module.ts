@@ -1,8 +1,11 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { AuditTrail } from '@jobplane/audit-service';
+import { APP_GUARD } from '@nestjs/core';
 import { Config, tenantQuotas } from '@jobplane/config';
+import { SCOPES } from '@jobplane/contracts';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import {
+  ApiKeyStore,
   Database,
   JobRegistry,
   OutboxRelay,
@@ -13,14 +16,19 @@ import {
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { AuditController } from './audit.controller';
+import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
+import { ApiKeysController } from './auth/api-keys.controller';
+import { AuthGuard } from './auth/auth.guard';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
 import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
-import { JobsController } from './jobs.controller';
+import { IdempotencyPurger } from './idempotency-purger';
+import { JobsBatchController, JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
+import { MemoryRateLimiter, RATE_LIMITER, RateLimiter, RateLimitSettings } from './limits/rate-limiter';
 import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
 import { ResultsController } from './results.controller';
-import { API_TENANT, SchedulesController } from './schedules.controller';
+import { SchedulesController } from './schedules.controller';
 
 export interface ApiModuleOptions {
   db: Database;
@@ -32,31 +40,58 @@ export interface ApiModuleOptions {
   readiness: HealthCheck[];
   /** The registry `/metrics` serves (default: a new one labelled with `service`). */
   metrics?: Registry;
+  /** Tenant rate limiter (default: in this process's memory; distributed mode passes the Redis one). */
+  rateLimiter?: RateLimiter;
+  /** An admin key to install when BOOTSTRAP_ADMIN_KEY is not set (embedded mode's development key). */
+  bootstrapKey?: string;
+}
+
+/** The tenant rate limit settings from config (TENANT_RATE_LIMIT, RATE_LIMIT_BURST_SECONDS). */
+export function rateLimitSettings(config: Config): RateLimitSettings {
+  return { rateOf: tenantQuotas(config.TENANT_RATE_LIMIT), burstSeconds: config.RATE_LIMIT_BURST_SECONDS };
 }
 
 @Module({})
 export class ApiModule {
   static forRoot(o: ApiModuleOptions): DynamicModule {
-    const { db, config } = o;
+    const { db, config, logger } = o;
     const relay = new OutboxRelay(db, {
       publish: outboxPublisher(o.bus),
       pollIntervalMs: config.OUTBOX_POLL_MS,
-      onError: (err) => o.logger.error({ err }, 'outbox relay failed; retrying'),
+      onError: (err) => logger.error({ err }, 'outbox relay failed; retrying'),
     });
     const pools = new PoolStore(db);
+    const keys = new ApiKeyStore(db);
+    const bootstrapKey = config.BOOTSTRAP_ADMIN_KEY ?? o.bootstrapKey;
+    const authLog = logger.child({ context: 'auth' });
     return {
       module: ApiModule,
       controllers: [
+        JobsBatchController,
         JobsController,
         ResultsController,
         PoolsController,
         SchedulesController,
+        ApiKeysController,
         AuditController,
         HealthController,
       ],
       providers: [
         { provide: OutboxRelay, useValue: relay },
         startStopProvider(relay),
+        startStopProvider(new IdempotencyPurger(db, logger)),
+        startStopProvider({
+          start: async () => {
+            if (!bootstrapKey) return;
+            const k = await keys.upsert(bootstrapKey, {
+              tenant: config.DEFAULT_TENANT,
+              name: 'bootstrap admin',
+              scopes: [...SCOPES],
+            });
+            authLog.info({ prefix: k.prefix, tenant: k.tenant }, 'bootstrap admin key installed');
+          },
+          stop: () => undefined,
+        }),
         {
           provide: JobsService,
           useValue: new JobsService(
@@ -65,11 +100,26 @@ export class ApiModule {
             pools,
             config.DEFAULT_POOL_CAPACITY,
             tenantQuotas(config.TENANT_MAX_IN_FLIGHT),
+            tenantQuotas(config.TENANT_MAX_QUEUED),
           ),
         },
         { provide: PoolStore, useValue: pools },
         { provide: AuditTrail, useValue: new AuditTrail(db) },
-        { provide: AUTHENTICATOR, useValue: new OpenAuthenticator(config.DEFAULT_TENANT) },
+        { provide: ApiKeyStore, useValue: keys },
+        {
+          provide: AUTHENTICATOR,
+          useValue:
+            config.AUTH_MODE === 'open'
+              ? new OpenAuthenticator(config.DEFAULT_TENANT)
+              : new ApiKeyAuthenticator(keys, (reason, prefix) =>
+                  authLog.info({ reason, prefix }, 'API key refused'),
+                ),
+        },
+        {
+          provide: RATE_LIMITER,
+          useValue: o.rateLimiter ?? new MemoryRateLimiter(rateLimitSettings(config)),
+        },
+        { provide: APP_GUARD, useClass: AuthGuard },
         {
           provide: JOB_EVENT_FEED,
           useFactory: (jobs: JobsService) => new PollingJobEventFeed(jobs),
@@ -77,11 +127,11 @@ export class ApiModule {
         },
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
         { provide: ResultStore, useValue: new ResultStore(db) },
-        { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
         { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
       ],
+      exports: [AUTHENTICATOR, JobsService, ApiKeyStore, JOB_EVENT_FEED],
     };
   }
 }

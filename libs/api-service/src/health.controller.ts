@@ -2,10 +2,13 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { HealthCheck, runChecks } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
+import { Public } from './auth/auth.decorator';
 
 export const READINESS_CHECKS = Symbol('READINESS_CHECKS');
 export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 
+/** Open to anyone: probes and scrapers carry no API key. */
+@Public()
 @Controller()
 export class HealthController {
   constructor(

@@ -4,26 +4,48 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
-import { buildOpenApiDocument } from './openapi';
+import { API_VERSION, buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
-import { MAX_BODY_BYTES } from './problems';
+import { checkCharset, checkJsonDepth, MAX_BODY_BYTES } from './problems';
+
+export interface HttpLimits {
+  /** Time to receive a whole request (HTTP_REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
+}
+
+/** Largest request line + headers; a bigger one is answered 431 by Node before any handler runs. */
+export const MAX_HEADER_BYTES = 16 * 1024;
+/** Longest path parameter (a job id with `:action` is 43 characters). */
+export const MAX_PARAM_LENGTH = 200;
 
 /**
  * Creates the HTTP application (Fastify) around a root module: problem+json errors everywhere
- * (including body-parser failures), OpenAPI at /docs, bounded bodies and timeouts.
+ * (including body-parser failures), OpenAPI at /docs, bounded bodies, headers, params and timeouts.
  */
 export async function createHttpApp(
   rootModule: Type<unknown>,
   logger: Logger,
-  version = '0.1.0',
+  version = API_VERSION,
+  limits: HttpLimits = {},
 ): Promise<INestApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: MAX_BODY_BYTES, requestTimeout: 30_000, trustProxy: true });
+  const adapter = new FastifyAdapter({
+    bodyLimit: MAX_BODY_BYTES,
+    requestTimeout: limits.requestTimeoutMs ?? 30_000,
+    // Idle keep-alive sockets close after this; longer than typical load balancer idle timeouts (60 s).
+    keepAliveTimeout: 65_000,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    trustProxy: true,
+    http: { maxHeaderSize: MAX_HEADER_BYTES },
+  } as ConstructorParameters<typeof FastifyAdapter>[0]);
   const app = await NestFactory.create<NestFastifyApplication>(rootModule, adapter, {
     logger: new PinoNestLogger(logger.child({ context: 'nest' })),
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
   fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
+  fastify.addHook('onRequest', async (request) => checkCharset(request.headers['content-type']));
+  // Before any validator walks the body recursively: refuse absurd nesting with a 400.
+  fastify.addHook('preValidation', async (request) => checkJsonDepth(request.body));
   await app.register(fastifySwagger, {
     mode: 'static',
     specification: { document: buildOpenApiDocument(version) },

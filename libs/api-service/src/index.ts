@@ -6,3 +6,7 @@ export * from './problems';
 export * from './wait-reason';
 export * from './auth/authenticator';
 export * from './events/job-event-feed';
+export * from './auth/api-key-authenticator';
+export * from './auth/auth.decorator';
+export * from './limits/rate-limiter';
+export * from './limits/redis-rate-limiter';

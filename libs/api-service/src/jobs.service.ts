@@ -1,9 +1,13 @@
 import {
   DEFAULT_POOL,
+  ERROR_CODES,
+  formatIssues,
   JobEventView,
   JobView,
   ListJobsQuery,
   SubmitJob,
+  submitJobRequestSchema,
+  SubmitJobsResponse,
   UUID_PATTERN,
 } from '@jobplane/contracts';
 import {
@@ -26,14 +30,60 @@ export class JobsService {
     private readonly defaultCapacity: number,
     /** Tenant quotas (TENANT_MAX_IN_FLIGHT); undefined = none. */
     private readonly tenantQuota: (tenant: string) => number | undefined = () => undefined,
+    /** Caps on queued jobs (TENANT_MAX_QUEUED); undefined = none. */
+    private readonly maxQueued: (tenant: string) => number | undefined = () => undefined,
   ) {}
 
+  /**
+   * Creates the jobs in one transaction. A reused idempotency key returns its first job
+   * (`created: false`); reused with another body it throws IdempotencyConflictError, and nothing is created.
+   */
   async submit(tenant: string, jobs: SubmitJob[]): Promise<SubmitResult[]> {
     const results = await this.registry.submit(
       jobs.map((j) => ({ ...j, tenant, pool: j.pool ?? DEFAULT_POOL })),
+      { maxQueued: this.maxQueued },
     );
     this.relay.kick();
     return results;
+  }
+
+  /**
+   * Batch submit: each raw item is validated on its own; the valid ones are created in one
+   * transaction of multi-row statements, and every item gets its own answer in request order.
+   */
+  async submitBatch(tenant: string, items: unknown[]): Promise<SubmitJobsResponse> {
+    const answers: SubmitJobsResponse['items'] = new Array(items.length);
+    const valid: { index: number; job: SubmitJob }[] = [];
+    items.forEach((item, index) => {
+      const parsed = submitJobRequestSchema.safeParse(item);
+      if (parsed.success) valid.push({ index, job: parsed.data });
+      else
+        answers[index] = {
+          index,
+          ok: false,
+          error: { code: ERROR_CODES.validation, message: formatIssues(parsed.error) },
+        };
+    });
+    const outcomes = await this.registry.submitEach(
+      valid.map(({ job }) => ({ ...job, tenant, pool: job.pool ?? DEFAULT_POOL })),
+      { maxQueued: this.maxQueued },
+    );
+    outcomes.forEach((o, i) => {
+      const { index } = valid[i]!;
+      answers[index] =
+        'conflict' in o
+          ? { index, ok: false, error: { code: ERROR_CODES.conflict, message: o.conflict.message } }
+          : { index, ok: true, created: o.created, job: toJobView(o.job) };
+    });
+    if (valid.length > 0) this.relay.kick();
+    return { items: answers };
+  }
+
+  /** Re-queues a failed, timed-out or cancelled job as a new attempt (JobStateError otherwise). */
+  async retry(tenant: string, id: string, reason?: string): Promise<JobView> {
+    const job = await this.registry.retry(tenant, checkId(id), reason);
+    this.relay.kick();
+    return toJobView(job);
   }
 
   /** The job; a queued one also says why it waits and how many of its pool's jobs go first. */

@@ -1,11 +1,15 @@
 import { Body, Controller, Get, Inject, Param, Patch } from '@nestjs/common';
-import { ERROR_CODES, patchPoolRequestSchema, POOL_PATTERN, PoolView } from '@jobplane/contracts';
+import { ERROR_CODES, patchPoolRequestSchema, POOL_PATTERN, PoolView, Principal } from '@jobplane/contracts';
 import { PoolSettings, PoolStore } from '@jobplane/persistence';
+import { Auth } from './auth/auth.decorator';
 import { ApiProblem, parseInput } from './problems';
 
 export const DEFAULT_POOL_CAPACITY = Symbol('DEFAULT_POOL_CAPACITY');
 
-/** Pools: capacity, rate limit, pause; read and changed at run time (the conductor re-reads them). */
+/**
+ * Pools: capacity, rate limit, pause; read and changed at run time (the conductor re-reads them).
+ * Pools are shared by every tenant: any key with `jobs:read` may look, only `admin` may change them.
+ */
 @Controller('v1/pools')
 export class PoolsController {
   constructor(
@@ -14,7 +18,7 @@ export class PoolsController {
   ) {}
 
   @Get()
-  async list(): Promise<{ items: PoolView[] }> {
+  async list(@Auth('jobs:read') _p: Principal): Promise<{ items: PoolView[] }> {
     const [settings, inFlight, backlog] = await Promise.all([
       this.pools.list(),
       this.pools.inFlight(),
@@ -29,7 +33,7 @@ export class PoolsController {
   }
 
   @Get(':pool')
-  async get(@Param('pool') name: string): Promise<PoolView> {
+  async get(@Auth('jobs:read') _p: Principal, @Param('pool') name: string): Promise<PoolView> {
     checkName(name);
     const [settings, inFlight, backlog] = await Promise.all([
       this.pools.get(name),
@@ -40,7 +44,11 @@ export class PoolsController {
   }
 
   @Patch(':pool')
-  async patch(@Param('pool') name: string, @Body() body: unknown): Promise<PoolView> {
+  async patch(
+    @Auth('admin') _p: Principal,
+    @Param('pool') name: string,
+    @Body() body: unknown,
+  ): Promise<PoolView> {
     checkName(name);
     const patch = parseInput(patchPoolRequestSchema, body ?? {}, 'body');
     // Resuming also lifts a rate-limit pause.

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '@jobplane/telemetry';
-import { toProblem } from './problems';
+import { problemHeaders, toProblem } from './problems';
 
 /** The one place errors become responses: problem+json with a stable `code`. */
 @Catch()
@@ -32,5 +32,9 @@ export function sendProblem(
   const problem = toProblem(err, request.url);
   if (problem.status >= 500)
     logger.error({ err, url: request.url, method: request.method }, 'request failed');
-  void reply.status(problem.status).header('content-type', 'application/problem+json').send(problem);
+  void reply
+    .status(problem.status)
+    .headers(problemHeaders(err))
+    .header('content-type', 'application/problem+json')
+    .send(problem);
 }

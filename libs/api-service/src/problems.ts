@@ -1,14 +1,18 @@
 import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
 import {
+  IdempotencyConflictError,
   InvalidCursorError,
   JobNotFoundError,
   JobStateError,
+  QueueFullError,
   ScheduleNotFoundError,
 } from '@jobplane/persistence';
 import { z } from 'zod';
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** Deepest accepted JSON nesting of a request body (payloads included). */
+export const MAX_JSON_DEPTH = 64;
 
 /** An error with a stable code that maps to one HTTP status (and, later, one gRPC status). */
 export class ApiProblem extends Error {
@@ -18,9 +22,16 @@ export class ApiProblem extends Error {
     readonly title: string,
     detail?: string,
     readonly errors?: { path: string; message: string }[],
+    /** Response headers that belong to this answer (Retry-After, WWW-Authenticate). */
+    readonly headers?: Record<string, string>,
   ) {
     super(detail ?? title);
   }
+}
+
+/** Response headers an error asks for (sent by the problem filter). */
+export function problemHeaders(err: unknown): Record<string, string> {
+  return err instanceof ApiProblem && err.headers ? err.headers : {};
 }
 
 export function validationProblem(error: z.ZodError, where: string): ApiProblem {
@@ -40,6 +51,39 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
   return result.data;
 }
 
+/**
+ * Throws a 400 if `body` nests deeper than MAX_JSON_DEPTH. Iterative, so a body nested 10,000
+ * levels deep cannot overflow the stack here (recursive validators and serialisers would).
+ */
+export function checkJsonDepth(body: unknown): void {
+  if (body === null || typeof body !== 'object') return;
+  const stack: [unknown, number][] = [[body, 1]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop()!;
+    if (depth > MAX_JSON_DEPTH)
+      throw new ApiProblem(
+        400,
+        ERROR_CODES.validation,
+        'Request body nested too deeply',
+        `JSON may nest at most ${MAX_JSON_DEPTH} levels`,
+      );
+    for (const child of Object.values(value as object))
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+}
+
+/** JSON is UTF-8 (RFC 8259): a body declared in another charset is refused (415), not misread. */
+export function checkCharset(contentType: string | undefined): void {
+  const charset = contentType && /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(contentType)?.[1]?.toLowerCase();
+  if (charset && charset !== 'utf-8' && charset !== 'utf8')
+    throw new ApiProblem(
+      415,
+      ERROR_CODES.validation,
+      'Unsupported media type',
+      `charset ${charset}: use utf-8`,
+    );
+}
+
 /** Errors from Fastify itself (body parsing, limits) by its codes. */
 const FASTIFY_ERRORS: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: [413, ERROR_CODES.payloadTooLarge, 'Request body too large'],
@@ -47,6 +91,8 @@ const FASTIFY_ERRORS: Record<string, [number, ErrorCode, string]> = {
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, ERROR_CODES.validation, 'Request body is empty'],
   FST_ERR_CTP_INVALID_MEDIA_TYPE: [415, ERROR_CODES.validation, 'Unsupported media type'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, ERROR_CODES.validation, 'Invalid content length'],
+  FST_ERR_BAD_URL: [400, ERROR_CODES.validation, 'Malformed URL'],
+  FST_ERR_ASYNC_CONSTRAINT: [400, ERROR_CODES.validation, 'Bad request'],
 };
 
 /** Maps any error to an RFC 9457 problem body. Unknown errors become 500 without internals. */
@@ -89,6 +135,10 @@ function classify(err: unknown): {
       title: 'Job is in the wrong state',
       detail: err.message,
     };
+  if (err instanceof IdempotencyConflictError)
+    return { status: 409, code: ERROR_CODES.conflict, title: 'Idempotency key reused', detail: err.message };
+  if (err instanceof QueueFullError)
+    return { status: 429, code: ERROR_CODES.rateLimited, title: 'Too many queued jobs', detail: err.message };
   if (err instanceof InvalidCursorError)
     return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
   const fastifyCode = (err as { code?: string } | null)?.code;

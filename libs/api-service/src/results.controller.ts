@@ -1,9 +1,9 @@
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ERROR_CODES, UUID_PATTERN } from '@jobplane/contracts';
+import { ERROR_CODES, Principal, UUID_PATTERN } from '@jobplane/contracts';
 import { JobNotFoundError, ResultNotAvailableError, ResultStore } from '@jobplane/persistence';
 import { ApiProblem } from './problems';
-import { API_TENANT } from './schedules.controller';
+import { Auth } from './auth/auth.decorator';
 
 /**
  * `GET /v1/jobs/{id}/result`: the result JSON of a succeeded job, whether it is kept on the job or
@@ -11,16 +11,17 @@ import { API_TENANT } from './schedules.controller';
  */
 @Controller('v1/jobs')
 export class ResultsController {
-  constructor(
-    @Inject(ResultStore) private readonly results: ResultStore,
-    @Inject(API_TENANT) private readonly tenant: string,
-  ) {}
+  constructor(@Inject(ResultStore) private readonly results: ResultStore) {}
 
   @Get(':id/result')
-  async get(@Param('id') id: string, @Res() reply: FastifyReply): Promise<void> {
+  async get(
+    @Auth('jobs:read') p: Principal,
+    @Param('id') id: string,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
     if (!UUID_PATTERN.test(id)) throw new JobNotFoundError(id);
     try {
-      const result = await this.results.get(this.tenant, id);
+      const result = await this.results.get(p.tenant, id);
       await reply
         .status(200)
         .header('content-type', `${result.contentType}; charset=utf-8`)

@@ -4,29 +4,27 @@ import {
   createScheduleRequestSchema,
   nextRuns,
   patchScheduleRequestSchema,
+  Principal,
   ScheduleView,
   UUID_PATTERN,
 } from '@jobplane/contracts';
 import { ScheduleNotFoundError, ScheduleRecord, ScheduleStore } from '@jobplane/persistence';
+import { Auth } from './auth/auth.decorator';
 import { parseInput } from './problems';
-
-export const API_TENANT = Symbol('API_TENANT');
 
 /** Cron and every-N-seconds schedules that submit a job template on each tick. */
 @Controller('v1/schedules')
 export class SchedulesController {
-  constructor(
-    @Inject(ScheduleStore) private readonly schedules: ScheduleStore,
-    @Inject(API_TENANT) private readonly tenant: string,
-  ) {}
+  constructor(@Inject(ScheduleStore) private readonly schedules: ScheduleStore) {}
 
   @Post()
   async create(
+    @Auth('jobs:write') p: Principal,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<ScheduleView> {
     const s = await this.schedules.create(
-      this.tenant,
+      p.tenant,
       parseInput(createScheduleRequestSchema, body ?? {}, 'body'),
     );
     void reply.status(201).header('location', `/v1/schedules/${s.id}`);
@@ -34,20 +32,24 @@ export class SchedulesController {
   }
 
   @Get()
-  async list(): Promise<{ items: ScheduleView[] }> {
-    return { items: (await this.schedules.list(this.tenant)).map(toView) };
+  async list(@Auth('jobs:read') p: Principal): Promise<{ items: ScheduleView[] }> {
+    return { items: (await this.schedules.list(p.tenant)).map(toView) };
   }
 
   @Get(':id')
-  async get(@Param('id') id: string): Promise<ScheduleView> {
-    return toView(await this.schedules.get(this.tenant, checkId(id)));
+  async get(@Auth('jobs:read') p: Principal, @Param('id') id: string): Promise<ScheduleView> {
+    return toView(await this.schedules.get(p.tenant, checkId(id)));
   }
 
   @Patch(':id')
-  async patch(@Param('id') id: string, @Body() body: unknown): Promise<ScheduleView> {
+  async patch(
+    @Auth('jobs:write') p: Principal,
+    @Param('id') id: string,
+    @Body() body: unknown,
+  ): Promise<ScheduleView> {
     return toView(
       await this.schedules.patch(
-        this.tenant,
+        p.tenant,
         checkId(id),
         parseInput(patchScheduleRequestSchema, body ?? {}, 'body'),
       ),
@@ -56,8 +58,8 @@ export class SchedulesController {
 
   @Delete(':id')
   @HttpCode(204)
-  async delete(@Param('id') id: string): Promise<void> {
-    await this.schedules.delete(this.tenant, checkId(id));
+  async delete(@Auth('jobs:write') p: Principal, @Param('id') id: string): Promise<void> {
+    await this.schedules.delete(p.tenant, checkId(id));
   }
 }
 

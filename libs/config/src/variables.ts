@@ -251,7 +251,58 @@ export const VARIABLES = {
   },
   DEFAULT_TENANT: {
     schema: z.string().min(1).max(100).default('default'),
-    description: 'Tenant of requests until API keys are configured.',
+    description:
+      'Tenant of the bootstrap admin key, of the embedded development key and of every caller when AUTH_MODE=open.',
+    services: ['api', 'embedded'],
+  },
+  AUTH_MODE: {
+    schema: z.enum(['keys', 'open']).default('keys'),
+    description:
+      'How the API authenticates: `keys` (API keys; the default) or `open` (no authentication, every caller is DEFAULT_TENANT with every scope; for local experiments only).',
+    services: ['api', 'embedded'],
+  },
+  BOOTSTRAP_ADMIN_KEY: {
+    schema: z
+      .string()
+      .regex(/^jp_[a-z0-9]{8,32}_[A-Za-z0-9_-]{32,128}$/, 'format: jp_<prefix>_<secret>')
+      .optional(),
+    description:
+      'An admin API key (tenant DEFAULT_TENANT) installed at start, e.g. `jp_$(openssl rand -hex 8)_$(openssl rand -base64 32 | tr "+/" "-_" | tr -d =)`. Only its hash is stored. Embedded mode without it creates a development key and prints it.',
+    services: ['api', 'embedded'],
+  },
+  TENANT_RATE_LIMIT: {
+    schema: z
+      .string()
+      .regex(
+        /^$|^[^:,]+:[0-9]+(,[^:,]+:[0-9]+)*$/,
+        'format: tenant:N[,tenant:N...], "*" for every other tenant',
+      )
+      .default('*:100'),
+    description:
+      'Requests per second per tenant, shared by every API replica through Redis (in memory in embedded mode), e.g. `*:100,acme:500`; empty = no limit. Over it: 429 with Retry-After.',
+    services: ['api', 'embedded'],
+  },
+  RATE_LIMIT_BURST_SECONDS: {
+    schema: z.coerce.number().min(1).max(3600).default(2),
+    description: 'Burst of the tenant rate limit: a tenant may send this many seconds of its rate at once.',
+    services: ['api', 'embedded'],
+  },
+  TENANT_MAX_QUEUED: {
+    schema: z
+      .string()
+      .regex(
+        /^$|^[^:,]+:[0-9]+(,[^:,]+:[0-9]+)*$/,
+        'format: tenant:N[,tenant:N...], "*" for every other tenant',
+      )
+      .default(''),
+    description:
+      'Cap on queued (not yet running) jobs per tenant, e.g. `*:100000`; none by default. A submit over it is refused whole with 429 `rate_limited`.',
+    services: ['api', 'embedded'],
+  },
+  HTTP_REQUEST_TIMEOUT_MS: {
+    schema: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+    description:
+      'Time to receive a whole HTTP request; slower clients get 408 (long-lived streams are not affected once their headers are in).',
     services: ['api', 'embedded'],
   },
   SHUTDOWN_TIMEOUT_MS: {

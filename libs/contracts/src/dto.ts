@@ -69,10 +69,27 @@ export type JobView = z.infer<typeof jobViewSchema>;
 export const LIST_DEFAULT_LIMIT = 50;
 export const LIST_MAX_LIMIT = 500;
 
+/** `label=k:v` (repeatable: every one must match). */
+const labelFilterSchema = z
+  .string()
+  .max(400)
+  .regex(/^[^:]+:.*$/, 'label filter: key:value')
+  .transform((v) => {
+    const i = v.indexOf(':');
+    return { key: v.slice(0, i), value: v.slice(i + 1) };
+  });
+
+/** Query strings are strict too: an unknown parameter is a 400, never ignored. */
 export const listJobsQuerySchema = z.strictObject({
   state: jobStateSchema.optional(),
   type: jobTypeSchema.optional(),
   pool: poolSchema.optional(),
+  label: z
+    .union([labelFilterSchema, z.array(labelFilterSchema).max(16)])
+    .optional()
+    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v])),
+  createdAfter: z.iso.datetime({ offset: true }).optional(),
+  createdBefore: z.iso.datetime({ offset: true }).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(LIST_MAX_LIMIT).optional().default(LIST_DEFAULT_LIMIT),
 });
@@ -118,3 +135,10 @@ export const submitJobsResponseSchema = z.object({ items: z.array(batchItemResul
 export type SubmitJobsResponse = z.infer<typeof submitJobsResponseSchema>;
 
 export const retryJobRequestSchema = z.strictObject({ reason: z.string().max(1000).optional() });
+
+/** The `Idempotency-Key` header (and the body's `idempotencyKey`): printable ASCII, max 200. */
+export const idempotencyKeySchema = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces');

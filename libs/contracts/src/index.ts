@@ -11,3 +11,4 @@ export * from './schedules';
 export * from './auth';
 export * from './admin-actions';
 export * from './audit';
+export * from './api-keys';

@@ -33,6 +33,14 @@ export const messageDataSchemas = {
   }),
   /** api -> scheduler: a user asked to cancel (also recorded on the job row). */
   'job.cancel_requested': z.object({ reason: z.string().max(1000).optional() }),
+  /**
+   * api -> scheduler: a finished job was re-queued by an operator (the row is already `queued` at
+   * `attempt`); put it back in its pool's backlog so attempt `attempt + 1` runs.
+   */
+  'job.retry_requested': z.object({
+    attempt: z.number().int().min(0),
+    reason: z.string().max(1000).optional(),
+  }),
   /** scheduler -> worker (work queue): run this attempt. */
   'job.dispatch': z.object({
     type: jobTypeSchema,
@@ -49,6 +57,11 @@ export const messageDataSchemas = {
   'job.cancel': z.object({
     reason: z.string().max(1000).optional(),
     attempt: z.number().int().min(1).optional(),
+    /**
+     * Whole-job cancel: the job's attempt when it was cancelled. Workers refuse dispatches up to it
+     * only, so an operator retry (a later attempt) of a cancelled job can run. Absent: every attempt.
+     */
+    upToAttempt: z.number().int().min(0).optional(),
   }),
   /** worker -> scheduler: an attempt began. */
   'job.started': z.object({ attempt, workerId: z.string().max(200) }),
@@ -81,6 +94,7 @@ function envelopeOf<T extends MessageType>(type: T) {
 export const messageSchema = z.discriminatedUnion('type', [
   envelopeOf('job.submitted'),
   envelopeOf('job.cancel_requested'),
+  envelopeOf('job.retry_requested'),
   envelopeOf('job.dispatch'),
   envelopeOf('job.cancel'),
   envelopeOf('job.started'),

@@ -15,3 +15,5 @@ export * from './schedule-store';
 export * from './concurrency-keys';
 export * from './admin-audit';
 export * from './result-store';
+export * from './idempotency';
+export * from './api-key-store';

@@ -4,11 +4,14 @@ import {
   isTerminal,
   JobState,
   ListJobsQuery,
+  MANUAL_RETRY_FROM,
   SubmitJob,
   uuidv7,
 } from '@jobplane/contracts';
 import type { Database, Tx } from './database';
+import { claimIdempotencyKeys, IdempotencyConflictError, keyOf, requestHash } from './idempotency';
 import { eventFromRow, JobEventRecord, jobFromRow, JobRecord } from './job-record';
+import { applyGuardedUpdate } from './job-updates';
 import { enqueueOutbox, OutboxMessage } from './outbox';
 
 export interface NewJob extends SubmitJob {
@@ -54,11 +57,27 @@ export function eventOutboxRow(message: { id: string; type: string }): OutboxMes
  * the scheduler (see job-updates.ts).
  */
 export class JobRegistry {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
 
-  async submit(jobs: NewJob[]): Promise<SubmitResult[]> {
+  /** Creates the jobs; throws IdempotencyConflictError (nothing created) if any key conflicts. */
+  async submit(jobs: NewJob[], limits: SubmitLimits = {}): Promise<SubmitResult[]> {
     if (jobs.length === 0) return [];
-    return this.db.transaction((tx) => submitJobs(tx, jobs));
+    return this.db.transaction(async (tx) => {
+      await checkQueuedCap(tx, jobs, limits.maxQueued);
+      return submitJobs(tx, jobs, this.now());
+    });
+  }
+
+  /** Creates the jobs in one transaction, answering each on its own (a key conflict fails only its item). */
+  async submitEach(jobs: NewJob[], limits: SubmitLimits = {}): Promise<SubmitOutcome[]> {
+    if (jobs.length === 0) return [];
+    return this.db.transaction(async (tx) => {
+      await checkQueuedCap(tx, jobs, limits.maxQueued);
+      return submitJobsEach(tx, jobs, this.now());
+    });
   }
 
   async get(tenant: string, id: string): Promise<JobRecord> {
@@ -78,6 +97,10 @@ export class JobRegistry {
     if (q.state) add('state = ?', q.state);
     if (q.type) add('type = ?', q.type);
     if (q.pool) add('pool = ?', q.pool);
+    if (q.label.length > 0)
+      add('labels @> ?::jsonb', JSON.stringify(Object.fromEntries(q.label.map((l) => [l.key, l.value]))));
+    if (q.createdAfter) add('created_at > ?::timestamptz', q.createdAfter);
+    if (q.createdBefore) add('created_at < ?::timestamptz', q.createdBefore);
     if (q.cursor) add('id < ?::uuid', decodeCursor(q.cursor));
     params.push(q.limit + 1);
     const rows = await this.db.query(
@@ -126,14 +149,146 @@ export class JobRegistry {
       return jobFromRow(updated!);
     });
   }
+
+  /**
+   * Re-queues a failed, timed-out or cancelled job for one more attempt: the row goes back to
+   * `queued` at its current attempt (run_at = now, so the backlog reconciler also finds it), a
+   * `retry_requested` event is appended, and `job.retry_requested` tells the scheduler through the
+   * outbox. The attempt budget grows by one if it was spent. Any other state is a JobStateError.
+   */
+  async retry(tenant: string, id: string, reason?: string): Promise<JobRecord> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
+        id,
+        tenant,
+      ]);
+      if (!row) throw new JobNotFoundError(id);
+      const job = jobFromRow(row);
+      if (!MANUAL_RETRY_FROM.includes(job.state)) throw new JobStateError(id, job.state, 'retry');
+      const message = createMessage('job.retry_requested', {
+        jobId: id,
+        tenant,
+        data: { attempt: job.attempt, ...(reason ? { reason } : {}) },
+      });
+      const updated = await applyGuardedUpdate(tx, {
+        jobId: id,
+        fromStates: MANUAL_RETRY_FROM,
+        attempt: job.attempt,
+        set: {
+          state: 'queued',
+          runAt: this.now(),
+          finishedAt: null,
+          maxAttempts: Math.max(job.maxAttempts, job.attempt + 1),
+        },
+        event: {
+          id: message.id,
+          type: 'retry_requested',
+          attempt: job.attempt || null,
+          data: { previousState: job.state, nextAttempt: job.attempt + 1, reason: reason ?? null },
+          occurredAt: new Date(message.occurredAt),
+        },
+      });
+      // A cancel request belonged to the earlier run; the retried job starts clean.
+      await tx.query(`UPDATE jobs SET cancel_requested_at = NULL, parked = false WHERE id = $1`, [id]);
+      await enqueueOutbox(tx, [eventOutboxRow(message)]);
+      return { ...updated!, cancelRequestedAt: null, parked: false };
+    });
+  }
 }
 
-/** Creates jobs inside the caller's transaction: rows, their first event, their outbox messages. */
-export async function submitJobs(tx: Tx, jobs: NewJob[]): Promise<SubmitResult[]> {
+export interface SubmitLimits {
+  /** Per-tenant cap on queued jobs (TENANT_MAX_QUEUED); undefined = none. */
+  maxQueued?: (tenant: string) => number | undefined;
+}
+
+/** Submitting would take a tenant over its cap of queued jobs. */
+export class QueueFullError extends Error {
+  constructor(
+    readonly tenant: string,
+    readonly queued: number,
+    readonly cap: number,
+    readonly adding: number,
+  ) {
+    super(
+      `tenant ${tenant} has ${queued} queued jobs; adding ${adding} would exceed its cap of ${cap} (TENANT_MAX_QUEUED)`,
+    );
+  }
+}
+
+/**
+ * Refuses the whole submit when a tenant would go over its cap. A transaction-scoped advisory lock
+ * per capped tenant serialises its submits, so concurrent requests cannot overshoot the cap together.
+ */
+async function checkQueuedCap(tx: Tx, jobs: NewJob[], maxQueued: SubmitLimits['maxQueued']): Promise<void> {
+  if (!maxQueued) return;
+  const adding = new Map<string, number>();
+  for (const j of jobs) adding.set(j.tenant, (adding.get(j.tenant) ?? 0) + 1);
+  for (const [tenant, n] of [...adding].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const cap = maxQueued(tenant);
+    if (cap === undefined) continue;
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext($1))`, [`jobplane.queued:${tenant}`]);
+    const [row] = await tx.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM jobs WHERE tenant = $1 AND state = 'queued'`,
+      [tenant],
+    );
+    const queued = Number(row?.n ?? 0);
+    if (queued + n > cap) throw new QueueFullError(tenant, queued, cap, n);
+  }
+}
+
+/** One item of a submit: created, the earlier job of its idempotency key, or a key conflict. */
+export type SubmitOutcome = SubmitResult | { conflict: IdempotencyConflictError };
+
+/**
+ * Creates jobs inside the caller's transaction: rows, their first event, their outbox messages.
+ * Throws IdempotencyConflictError if a key was used before with a different body.
+ */
+export async function submitJobs(tx: Tx, jobs: NewJob[], now = new Date()): Promise<SubmitResult[]> {
+  const outcomes = await submitJobsEach(tx, jobs, now);
+  return outcomes.map((o) => {
+    if ('conflict' in o) throw o.conflict;
+    return o;
+  });
+}
+
+/** As submitJobs, but answers each item on its own (batch submit). Multi-row statements only. */
+export async function submitJobsEach(tx: Tx, jobs: NewJob[], now = new Date()): Promise<SubmitOutcome[]> {
   if (jobs.length === 0) return [];
-  const now = new Date().toISOString();
-  const rows = jobs.map((j) => ({
-    id: uuidv7(),
+  const ids = jobs.map(() => uuidv7());
+  const claims = jobs.flatMap((j, i) =>
+    j.idempotencyKey ? [{ tenant: j.tenant, key: j.idempotencyKey, hash: hashOf(j), jobId: ids[i]! }] : [],
+  );
+  const { won, held } = await claimIdempotencyKeys(tx, claims, now);
+  const fresh = jobs.flatMap((j, i) => (!j.idempotencyKey || won.has(ids[i]!) ? [{ j, id: ids[i]! }] : []));
+  const created = await insertJobs(tx, fresh, now);
+  const earlier = await jobsById(
+    tx,
+    [...held.values()].map((h) => h.jobId).filter((id) => !created.has(id)),
+  );
+  return jobs.map((j, i) => {
+    const job = created.get(ids[i]!);
+    if (job) return { job, created: true };
+    const h = held.get(keyOf(j.tenant, j.idempotencyKey!))!;
+    if (h.hash !== '' && h.hash !== hashOf(j))
+      return { conflict: new IdempotencyConflictError(j.idempotencyKey!) };
+    return { job: created.get(h.jobId) ?? earlier.get(h.jobId)!, created: false };
+  });
+}
+
+/** What an idempotency key remembers of a request: everything the caller chose, except the key. */
+function hashOf(j: NewJob): string {
+  const { idempotencyKey: _key, tenant: _tenant, ...request } = j;
+  return requestHash(request);
+}
+
+async function insertJobs(
+  tx: Tx,
+  fresh: { j: NewJob; id: string }[],
+  now: Date,
+): Promise<Map<string, JobRecord>> {
+  if (fresh.length === 0) return new Map();
+  const rows = fresh.map(({ j, id }) => ({
+    id,
     tenant: j.tenant,
     type: j.type,
     pool: j.pool,
@@ -155,41 +310,20 @@ export async function submitJobs(tx: Tx, jobs: NewJob[]): Promise<SubmitResult[]
        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant text, type text, pool text, priority smallint,
             payload jsonb, max_attempts int, run_at timestamptz, backoff jsonb, timeouts jsonb, labels jsonb,
             idempotency_key text, concurrency jsonb)
-       ON CONFLICT (tenant, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
        RETURNING *`,
-    [JSON.stringify(rows), now],
+    [JSON.stringify(rows), now.toISOString()],
   );
-  const created = new Map(inserted.map((r) => [r.id as string, jobFromRow(r)]));
-  const existing = await existingByKey(tx, jobs, rows, created);
-
-  const newJobs = [...created.values()];
-  await insertSubmittedEvents(tx, newJobs);
-  return rows.map((row, i) => {
-    const job = created.get(row.id);
-    if (job) return { job, created: true };
-    return { job: existing.get(`${jobs[i]!.tenant}\u0000${jobs[i]!.idempotencyKey}`)!, created: false };
-  });
+  const jobs = inserted.map(jobFromRow);
+  await insertSubmittedEvents(tx, jobs);
+  return new Map(jobs.map((j) => [j.id, j]));
 }
 
-async function existingByKey(
-  tx: Tx,
-  jobs: NewJob[],
-  rows: { id: string }[],
-  created: Map<string, JobRecord>,
-): Promise<Map<string, JobRecord>> {
-  const missing = jobs.filter((_, i) => !created.has(rows[i]!.id));
-  const found = new Map<string, JobRecord>();
-  if (missing.length === 0) return found;
-  const existing = await tx.query(
-    `SELECT * FROM jobs WHERE (tenant, idempotency_key) IN (SELECT * FROM unnest($1::text[], $2::text[]))`,
-    [missing.map((j) => j.tenant), missing.map((j) => j.idempotencyKey)],
-  );
-  for (const r of existing) {
-    const job = jobFromRow(r);
-    found.set(`${job.tenant}\u0000${job.idempotencyKey}`, job);
-  }
-  return found;
+async function jobsById(tx: Tx, ids: string[]): Promise<Map<string, JobRecord>> {
+  if (ids.length === 0) return new Map();
+  const rows = await tx.query(`SELECT * FROM jobs WHERE id = ANY($1::uuid[])`, [ids]);
+  return new Map(rows.map((r) => [r.id as string, jobFromRow(r)]));
 }
+
 /** seq 1 of every new job, and its `job.submitted` message for the scheduler. */
 async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[]): Promise<void> {
   if (jobs.length === 0) return;

@@ -28,11 +28,14 @@ export function dispatchMessage(job: JobRecord): OutboxMessage {
  * that attempt is stopped (time limits, lost workers) and later attempts still run.
  */
 export function cancelCommand(
-  job: { id: string; tenant: string },
+  job: { id: string; tenant: string; attempt?: number },
   reason?: string,
   attempt?: number,
 ): OutboxMessage {
-  const data = { ...(reason ? { reason } : {}), ...(attempt ? { attempt } : {}) };
+  const data = {
+    ...(reason ? { reason } : {}),
+    ...(attempt ? { attempt } : job.attempt !== undefined ? { upToAttempt: job.attempt } : {}),
+  };
   const message = createMessage('job.cancel', { jobId: job.id, tenant: job.tenant, data });
   return { exchange: CONTROL_EXCHANGE, routingKey: '', messageId: message.id, body: JSON.stringify(message) };
 }

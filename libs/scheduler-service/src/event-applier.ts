@@ -81,6 +81,8 @@ export class EventApplier {
         return this.submitted(tx, m, outbox);
       case 'job.cancel_requested':
         return this.cancelRequested(tx, m, outbox);
+      case 'job.retry_requested':
+        return this.retryRequested(tx, m);
       case 'job.started':
         return this.started(tx, m, outbox);
       case 'job.progress':
@@ -149,6 +151,17 @@ export class EventApplier {
     const job = await lockJob(tx, m.jobId);
     if (!job || job.state !== 'queued' || job.attempt !== 0) return { changed: false };
     if (job.cancelRequestedAt) return this.cancelQueued(tx, job, m, outbox);
+    return { changed: false, backlog: backlogEntryOf(job) };
+  }
+
+  /**
+   * An operator re-queued a finished job (the api already moved the row to `queued` at this
+   * attempt): back into its pool's backlog. A repeat, or a job that moved on since, changes nothing.
+   */
+  private async retryRequested(tx: Tx, m: MessageOf<'job.retry_requested'>): Promise<Applied> {
+    const job = await lockJob(tx, m.jobId);
+    if (!job || job.state !== 'queued' || job.attempt !== m.data.attempt || job.parked)
+      return { changed: false };
     return { changed: false, backlog: backlogEntryOf(job) };
   }
 

@@ -6,7 +6,16 @@ export interface JsonResponse<T = any> {
 }
 
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  /** `apiKey` goes out as `Authorization: Bearer <key>` on every request. */
+  constructor(
+    readonly baseUrl: string,
+    readonly apiKey?: string,
+  ) {}
+
+  /** The same API as another caller (another key, or none). */
+  as(apiKey: string | undefined): ApiClient {
+    return new ApiClient(this.baseUrl, apiKey);
+  }
 
   async request<T = any>(
     method: string,
@@ -14,9 +23,13 @@ export class ApiClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<JsonResponse<T>> {
+    const auth: Record<string, string> = this.apiKey ? { authorization: `Bearer ${this.apiKey}` } : {};
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
-      headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+      headers:
+        body === undefined
+          ? { ...auth, ...headers }
+          : { 'content-type': 'application/json', ...auth, ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
     });
     const text = await res.text();

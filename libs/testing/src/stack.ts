@@ -14,8 +14,8 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
-  /** An admin API key for the stack's api, when it requires keys. */
-  apiKey?: string;
+  /** The bootstrap admin key (BOOTSTRAP_ADMIN_KEY) of tenant `default`: every scope. */
+  adminKey: string;
   schema: string;
   vhost: string;
   amqpUrl: string;
@@ -26,6 +26,8 @@ export interface Stack {
   startScheduler(name: string): Promise<ServiceProcess>;
   /** Starts an audit process (again, after a test stopped it). */
   startAudit(name: string): Promise<ServiceProcess>;
+  /** Starts one more api replica on its own port; resolves with its URL. */
+  startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
   stop(): Promise<void>;
 }
 
@@ -51,7 +53,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
   const base = opts.basePort ?? 18000 + Math.floor(Math.random() * 2000) * 10;
   const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
+  const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
   const env = {
+    BOOTSTRAP_ADMIN_KEY: adminKey,
     DATABASE_URL: PG,
     DATABASE_SCHEMA: schema,
     AMQP_URL: amqpUrl,
@@ -67,13 +71,19 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     app: 'api' | 'scheduler' | 'worker' | 'audit',
     extra: Record<string, string> = {},
   ) => {
-    const port = app === 'api' ? base : nextPort++;
+    const port = app === 'api' && name === 'api' ? base : nextPort++;
     const p = await startService({
       name,
       app,
       healthPort: port,
       logDir,
-      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+      env: {
+        ...env,
+        PORT: String(app === 'api' ? port : base),
+        HOST: '127.0.0.1',
+        HEALTH_PORT: String(port),
+        ...extra,
+      },
     });
     processes.push(p);
     return p;
@@ -97,6 +107,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let workers = opts.workers ?? 1;
   return {
     apiUrl: `http://127.0.0.1:${base}`,
+    adminKey,
     schema,
     vhost,
     amqpUrl,
@@ -104,6 +115,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
     startAudit: (name) => start(name, 'audit'),
+    startApi: async (name) => {
+      const p = await start(name, 'api');
+      return { url: p.healthUrl.replace('/health/ready', ''), process: p };
+    },
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(workerName, 'worker', {

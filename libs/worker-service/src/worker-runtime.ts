@@ -48,7 +48,8 @@ export class WorkerRuntime {
   readonly workerId: string;
   private readonly events: EventPublisher;
   private readonly running = new Map<string, Running>();
-  private readonly cancelled = new Set<string>();
+  /** Cancelled jobs -> the last attempt the cancel covers (null: all; from a producer without upToAttempt). */
+  private readonly cancelled = new Map<string, number | null>();
   private readonly startedAt = new Date().toISOString();
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -164,7 +165,7 @@ export class WorkerRuntime {
         run.runner.stop('hard_limit', data.reason ?? 'attempt abandoned by the scheduler');
       return;
     }
-    this.rememberCancelled(jobId);
+    this.rememberCancelled(jobId, data.upToAttempt ?? null);
     run?.runner.stop('cancel', data.reason ?? 'cancelled');
   }
 
@@ -192,7 +193,8 @@ export class WorkerRuntime {
     const log = this.logger.child({ jobId: msg.jobId, tenant: msg.tenant, type: msg.data.type, attempt });
     const t0 = Date.now();
     try {
-      if (this.cancelled.has(msg.jobId)) {
+      const upTo = this.cancelled.get(msg.jobId);
+      if (upTo !== undefined && (upTo === null || attempt <= upTo)) {
         await this.events.publish('job.cancelled', job, { attempt, reason: 'cancelled before start' });
         return delivery.ack();
       }
@@ -250,9 +252,10 @@ export class WorkerRuntime {
     }
   }
 
-  private rememberCancelled(jobId: string): void {
-    this.cancelled.add(jobId);
+  private rememberCancelled(jobId: string, upToAttempt: number | null): void {
+    this.cancelled.delete(jobId); // re-insert: newest last, so the oldest is forgotten first
+    this.cancelled.set(jobId, upToAttempt);
     const max = this.options.cancelMemory ?? 10_000;
-    if (this.cancelled.size > max) this.cancelled.delete(this.cancelled.values().next().value!);
+    if (this.cancelled.size > max) this.cancelled.delete(this.cancelled.keys().next().value!);
   }
 }

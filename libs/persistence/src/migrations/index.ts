@@ -4,6 +4,8 @@ import { Pools1763800002000 } from './1763800002000-pools';
 import { Workers1763800003000 } from './1763800003000-workers';
 import { Schedules1763800004000 } from './1763800004000-schedules';
 import { ConcurrencyKeys1763800005000 } from './1763800005000-concurrency-keys';
+import { ApiKeys1763800006000 } from './1763800006000-api-keys';
+import { IdempotencyKeys1763800007000 } from './1763800007000-idempotency-keys';
 import { JobResults1763800008000 } from './1763800008000-job-results';
 import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints';
 
@@ -15,6 +17,8 @@ export const MIGRATIONS = [
   Workers1763800003000,
   Schedules1763800004000,
   ConcurrencyKeys1763800005000,
+  ApiKeys1763800006000,
+  IdempotencyKeys1763800007000,
   JobResults1763800008000,
   AuditCheckpoints1763800009000,
 ];
