@@ -6,6 +6,7 @@ import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@
 import type { Registry } from 'prom-client';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
 import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
+import { grpcProviders } from './grpc/grpc.providers';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -62,6 +63,7 @@ export class ApiModule {
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
         { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
+        ...grpcProviders(config, o.logger),
       ],
     };
   }

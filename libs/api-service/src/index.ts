@@ -6,3 +6,4 @@ export * from './problems';
 export * from './wait-reason';
 export * from './auth/authenticator';
 export * from './events/job-event-feed';
+export * from './grpc';

@@ -1,5 +1,6 @@
 import {
   DEFAULT_POOL,
+  ERROR_CODES,
   JobEventView,
   JobView,
   ListJobsQuery,
@@ -15,6 +16,7 @@ import {
   toJobEventView,
   toJobView,
 } from '@jobplane/persistence';
+import { ApiProblem } from './problems';
 import { waitReasonOf } from './wait-reason';
 
 /** The api's job use cases: everything goes through the registry; messages leave via the outbox. */
@@ -68,6 +70,19 @@ export class JobsService {
     const job = await this.registry.requestCancel(tenant, checkId(id), reason);
     this.relay.kick();
     return toJobView(job);
+  }
+
+  /** PLACEHOLDER (gRPC branch only): the REST branch brings the real retry; keep that one at merge. */
+  retry(_tenant: string, id: string, _reason?: string): Promise<JobView> {
+    checkId(id);
+    return Promise.reject(
+      new ApiProblem(
+        503,
+        ERROR_CODES.unavailable,
+        'Retry unavailable',
+        'retry is not implemented in this build',
+      ),
+    );
   }
 }
 
