@@ -6,7 +6,7 @@ import { REPO_ROOT, ServiceProcess, startService, stopService } from './processe
 export interface StackOptions {
   workers?: number;
   workerPools?: string;
-  /** Base port; api = base, scheduler/audit/workers health = base+1.. */
+  /** Base port; api = base, scheduler/audit/workers health = base+1.., api gRPC = base+9. */
   basePort?: number;
   env?: Record<string, string>;
   logDir?: string;
@@ -14,6 +14,8 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** host:port of the api's gRPC server. */
+  grpcAddress: string;
   schema: string;
   vhost: string;
   amqpUrl: string;
@@ -28,6 +30,9 @@ export interface Stack {
 const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_BASE = process.env.STACK_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = process.env.STACK_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Bases are 10 apart: health ports take base+1.. (a few workers), gRPC the last of the ten. */
+const GRPC_PORT_OFFSET = 9;
 
 function rabbitmqctl(...args: string[]): void {
   execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
@@ -64,12 +69,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     extra: Record<string, string> = {},
   ) => {
     const port = app === 'api' ? base : nextPort++;
+    const grpc: Record<string, string> = app === 'api' ? { GRPC_PORT: String(base + GRPC_PORT_OFFSET) } : {};
     const p = await startService({
       name,
       app,
       healthPort: port,
       logDir,
-      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...grpc, ...extra },
     });
     processes.push(p);
     return p;
@@ -93,6 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let workers = opts.workers ?? 1;
   return {
     apiUrl: `http://127.0.0.1:${base}`,
+    grpcAddress: `127.0.0.1:${base + GRPC_PORT_OFFSET}`,
     schema,
     vhost,
     amqpUrl,
