@@ -70,7 +70,7 @@ function jobFor(o: PlanOptions, id: string, line: number): SubmitBody {
 
 /** What a succeeded job's result must look like, by job type; undefined = the result is fine. */
 export function resultProblem(body: SubmitBody, result: unknown): string | undefined {
-  const same = (want: unknown) => JSON.stringify(result) === JSON.stringify(want);
+  const same = (want: unknown) => canonical(result) === canonical(want);
   switch (body.type) {
     case 'debug.echo':
       return same(body.payload ?? {}) ? undefined : `result ${short(result)} is not the payload`;
@@ -80,13 +80,22 @@ export function resultProblem(body: SubmitBody, result: unknown): string | undef
     }
     case 'crud': {
       const lifecycle = (result as { lifecycle?: unknown } | null)?.lifecycle;
-      return JSON.stringify(lifecycle) === JSON.stringify(CRUD_LIFECYCLE)
+      return canonical(lifecycle) === canonical(CRUD_LIFECYCLE)
         ? undefined
         : `lifecycle ${short(lifecycle)} is not ${JSON.stringify(CRUD_LIFECYCLE)}`;
     }
     default:
       return undefined;
   }
+}
+
+/** JSON with object keys sorted: results come back from jsonb, which does not keep key order. */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) =>
+    x && typeof x === 'object' && !Array.isArray(x)
+      ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      : x,
+  );
 }
 
 function short(v: unknown): string {
