@@ -25,7 +25,7 @@ describe('gRPC status mapping', () => {
   it.each([
     [new JobNotFoundError('j1'), status.NOT_FOUND, 'not_found'],
     [new JobStateError('j1', 'succeeded', 'cancel'), status.FAILED_PRECONDITION, 'invalid_state'],
-    [new InvalidCursorError('bad'), status.INVALID_ARGUMENT, 'validation_failed'],
+    [new InvalidCursorError(), status.INVALID_ARGUMENT, 'validation_failed'],
     [
       new ApiProblem(401, ERROR_CODES.unauthenticated, 'Unauthenticated'),
       status.UNAUTHENTICATED,
