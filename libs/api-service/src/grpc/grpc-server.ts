@@ -12,7 +12,7 @@ import { JobsPort } from './jobs-port';
 
 export interface GrpcServerOptions {
   host: string;
-  /** 0 = do not serve gRPC. */
+  /** 0 = an ephemeral port (see `port` once started). */
   port: number;
   jobs: JobsPort;
   feed: JobEventFeed;
@@ -43,7 +43,7 @@ export class GrpcServer implements StartStop {
   }
 
   async start(): Promise<void> {
-    if (this.o.port === 0 || this.server) return;
+    if (this.server) return;
     const definition = loadSync([JOBS_PROTO_PATH, HEALTH_PROTO_PATH], PROTO_LOADER_OPTIONS);
     const server = new Server({
       'grpc.max_receive_message_length': this.o.maxMessageBytes ?? MAX_BODY_BYTES,

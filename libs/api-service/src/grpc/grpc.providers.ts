@@ -23,8 +23,12 @@ class GrpcServerLifecycle implements OnApplicationBootstrap, BeforeApplicationSh
   }
 }
 
-/** The gRPC server over the module's JobsService, event feed and authenticator, in the app lifecycle. */
+/**
+ * The gRPC server over the module's JobsService, event feed and authenticator, in the app lifecycle;
+ * none when GRPC_PORT is 0.
+ */
 export function grpcProviders(config: Pick<Config, 'HOST' | 'GRPC_PORT'>, logger: Logger): Provider[] {
+  if (config.GRPC_PORT === 0) return [];
   return [
     {
       provide: GrpcServer,
