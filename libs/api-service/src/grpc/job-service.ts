@@ -9,6 +9,7 @@ import type {
 import { status } from '@grpc/grpc-js';
 import {
   cancelJobRequestSchema,
+  ERROR_CODES,
   formatIssues,
   listJobsQuerySchema,
   Principal,
@@ -111,7 +112,7 @@ export class JobServiceHandlers {
       else
         results[index] = {
           index,
-          errorCode: 'validation_failed',
+          errorCode: ERROR_CODES.validation,
           errorMessage: `jobs[${index}]: ${formatIssues(parsed.error)}`,
         };
     });
