@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pnpm stack:up / stack:down: the distributed stack as background processes on this machine
-// (api :8080, scheduler :8091, audit :8093, worker :8092), logs and pids in .stack/.
+// (api :8080 + gRPC :50051, scheduler :8091, audit :8093, worker :8092), logs and pids in .stack/.
 import { spawn, execSync } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -20,6 +20,7 @@ describe('embedded mode over HTTP', () => {
       logDir: join(dataDir, 'logs'),
       env: {
         PORT: String(port),
+        GRPC_PORT: String(port - 1000),
         DATA_DIR: dataDir,
         WORKER_POOLS: 'default:4',
         LOG_LEVEL: 'warn',

@@ -21,6 +21,7 @@ import { ApiKeysController } from './auth/api-keys.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
 import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
+import { grpcProviders } from './grpc/grpc.providers';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { IdempotencyPurger } from './idempotency-purger';
 import { JobsBatchController, JobsController } from './jobs.controller';
@@ -130,6 +131,7 @@ export class ApiModule {
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
         { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
+        ...grpcProviders(config, o.logger),
       ],
       exports: [AUTHENTICATOR, JobsService, ApiKeyStore, JOB_EVENT_FEED],
     };

@@ -10,3 +10,4 @@ export * from './auth/api-key-authenticator';
 export * from './auth/auth.decorator';
 export * from './limits/rate-limiter';
 export * from './limits/redis-rate-limiter';
+export * from './grpc';

@@ -35,6 +35,12 @@ export const VARIABLES = {
     services: ['api', 'embedded'],
   },
   PORT: { schema: port.default(8080), description: 'Port of the HTTP API.', services: ['api', 'embedded'] },
+  GRPC_PORT: {
+    schema: port.default(50051),
+    description:
+      'Port of the gRPC API (jobplane.v1.JobService, grpc.health.v1.Health, server reflection), on HOST. 0 disables it.',
+    services: ['api', 'embedded'],
+  },
   HEALTH_PORT: {
     schema: port.default(8081),
     description:

@@ -12,3 +12,4 @@ export * from './auth';
 export * from './admin-actions';
 export * from './audit';
 export * from './api-keys';
+export * from './proto';

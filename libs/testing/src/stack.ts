@@ -6,7 +6,7 @@ import { REPO_ROOT, ServiceProcess, startService, stopService } from './processe
 export interface StackOptions {
   workers?: number;
   workerPools?: string;
-  /** Base port; api = base, scheduler/audit/workers health = base+1.. */
+  /** Base port; api = base, scheduler/audit/workers health = base+1.., api gRPC = base+9. */
   basePort?: number;
   env?: Record<string, string>;
   logDir?: string;
@@ -16,6 +16,8 @@ export interface Stack {
   apiUrl: string;
   /** The bootstrap admin key (BOOTSTRAP_ADMIN_KEY) of tenant `default`: every scope. */
   adminKey: string;
+  /** host:port of the api's gRPC server. */
+  grpcAddress: string;
   schema: string;
   vhost: string;
   amqpUrl: string;
@@ -34,6 +36,9 @@ export interface Stack {
 const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const AMQP_BASE = process.env.STACK_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = process.env.STACK_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Bases are 10 apart: health ports take base+1.. (a few workers), gRPC the last of the ten. */
+const GRPC_PORT_OFFSET = 9;
 
 function rabbitmqctl(...args: string[]): void {
   execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
@@ -72,6 +77,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     extra: Record<string, string> = {},
   ) => {
     const port = app === 'api' && name === 'api' ? base : nextPort++;
+    // Only the first api serves gRPC (its port is fixed); extra replicas are HTTP-only.
+    const grpc: Record<string, string> =
+      app === 'api' ? { GRPC_PORT: name === 'api' ? String(base + GRPC_PORT_OFFSET) : '0' } : {};
     const p = await startService({
       name,
       app,
@@ -82,6 +90,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
         PORT: String(app === 'api' ? port : base),
         HOST: '127.0.0.1',
         HEALTH_PORT: String(port),
+        ...grpc,
         ...extra,
       },
     });
@@ -108,6 +117,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   return {
     apiUrl: `http://127.0.0.1:${base}`,
     adminKey,
+    grpcAddress: `127.0.0.1:${base + GRPC_PORT_OFFSET}`,
     schema,
     vhost,
     amqpUrl,

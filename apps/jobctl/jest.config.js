@@ -1,0 +1,1 @@
+module.exports = { ...require('../../jest.preset.js'), displayName: 'jobctl', rootDir: __dirname, roots: ['<rootDir>/src'] };
