@@ -2,6 +2,7 @@
 // pnpm stack:up / stack:down: the distributed stack as background processes on this machine
 // (api :8080 + gRPC :50051, scheduler :8091, audit :8093, worker :8092), logs and pids in .stack/.
 import { spawn, execSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -32,10 +33,20 @@ async function waitReady(name, port) {
   throw new Error(`${name} not ready on :${port}; see .stack/${name}.log`);
 }
 
+// The admin key of this local stack: BOOTSTRAP_ADMIN_KEY if set, else one made once and kept in .stack/.
+function adminKey() {
+  if (env.BOOTSTRAP_ADMIN_KEY) return env.BOOTSTRAP_ADMIN_KEY;
+  const file = join(dir, 'admin-key');
+  if (!existsSync(file))
+    writeFileSync(file, `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
 async function up() {
   execSync('node scripts/services.mjs ensure', { cwd: root, stdio: 'inherit' });
   if (existsSync(pidFile)) await down();
   mkdirSync(dir, { recursive: true });
+  env.BOOTSTRAP_ADMIN_KEY = adminKey();
   const pids = {};
   for (const [name, extra, port] of services) {
     const log = openSync(join(dir, `${name}.log`), 'a');
@@ -49,6 +60,7 @@ async function up() {
     console.log(`${name} ready (pid ${child.pid}, :${port})`);
   }
   console.log(`\njobplane (distributed) at http://127.0.0.1:${services[0][2]}  — logs in .stack/, stop with pnpm stack:down`);
+  console.log(`admin API key (kept in .stack/admin-key):\n  export JOBPLANE_API_KEY=${env.BOOTSTRAP_ADMIN_KEY}`);
 }
 
 async function down() {

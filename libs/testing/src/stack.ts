@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { REPO_ROOT, ServiceProcess, startService, stopService } from './processes';
 
@@ -44,6 +45,26 @@ function rabbitmqctl(...args: string[]): void {
   execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
 }
 
+const portFree = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer()
+      .once('error', () => resolve(false))
+      .listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/**
+ * A random base whose ten ports are free now. Other stacks (parallel runs) pick from the same range;
+ * a taken port would let another stack's api answer our readiness probe.
+ */
+async function freeBasePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const base = 18000 + Math.floor(Math.random() * 2000) * 10;
+    const free = await Promise.all(Array.from({ length: 10 }, (_, k) => portFree(base + k)));
+    if (free.every(Boolean)) return base;
+  }
+  throw new Error('no free block of 10 ports in 18000-38000');
+}
+
 /**
  * The distributed stack as real OS processes (api, scheduler, audit, N workers) against the real
  * Postgres, RabbitMQ and Redis, isolated by a fresh Postgres schema and RabbitMQ vhost that
@@ -56,7 +77,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   rabbitmqctl('add_vhost', vhost);
   rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
-  const base = opts.basePort ?? 18000 + Math.floor(Math.random() * 2000) * 10;
+  const base = opts.basePort ?? (await freeBasePort());
   const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
   const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
   const env = {
