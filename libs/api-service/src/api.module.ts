@@ -5,7 +5,11 @@ import { Database, JobRegistry, OutboxRelay, PoolStore, ScheduleStore } from '@j
 import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
-import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
+import { EventHub } from './events/event-hub';
+import { EventsController } from './events/events.controller';
+import { BusJobEventFeed, JOB_EVENT_FEED } from './events/job-event-feed';
+import { LIVE_LOGGER, LiveSse, SSE_OPTIONS } from './events/live-sse';
+import { LiveSocket } from './events/live-socket';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -34,9 +38,10 @@ export class ApiModule {
       onError: (err) => o.logger.error({ err }, 'outbox relay failed; retrying'),
     });
     const pools = new PoolStore(db);
+    const hub = new EventHub(o.bus, o.logger.child({ context: 'EventHub' }));
     return {
       module: ApiModule,
-      controllers: [JobsController, PoolsController, SchedulesController, HealthController],
+      controllers: [JobsController, EventsController, PoolsController, SchedulesController, HealthController],
       providers: [
         { provide: OutboxRelay, useValue: relay },
         startStopProvider(relay),
@@ -54,9 +59,15 @@ export class ApiModule {
         { provide: AUTHENTICATOR, useValue: new OpenAuthenticator(config.DEFAULT_TENANT) },
         {
           provide: JOB_EVENT_FEED,
-          useFactory: (jobs: JobsService) => new PollingJobEventFeed(jobs),
+          useFactory: (jobs: JobsService) => new BusJobEventFeed(jobs, hub),
           inject: [JobsService],
         },
+        { provide: EventHub, useValue: hub },
+        startStopProvider(hub),
+        { provide: LIVE_LOGGER, useValue: o.logger.child({ context: 'live' }) },
+        { provide: SSE_OPTIONS, useValue: {} },
+        LiveSse,
+        LiveSocket,
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },

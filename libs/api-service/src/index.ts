@@ -6,3 +6,6 @@ export * from './problems';
 export * from './wait-reason';
 export * from './auth/authenticator';
 export * from './events/job-event-feed';
+export * from './events/event-hub';
+export * from './events/live-socket';
+export * from './events/ws-protocol';

@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   cancelJobRequestSchema,
   ERROR_CODES,
@@ -7,6 +7,7 @@ import {
   submitJobRequestSchema,
 } from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
+import { LiveSse, wantsEventStream } from './events/live-sse';
 import { JobsService } from './jobs.service';
 import { ApiProblem, parseInput } from './problems';
 import { API_TENANT } from './schedules.controller';
@@ -16,6 +17,7 @@ export class JobsController {
   constructor(
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(API_TENANT) private readonly tenant: string,
+    @Inject(LiveSse) private readonly live: LiveSse,
   ) {}
 
   /** 201 with the new job; 200 with the earlier job when the idempotency key was seen before. */
@@ -37,9 +39,11 @@ export class JobsController {
     return this.jobs.get(this.tenant, id);
   }
 
+  /** The job's event history as JSON, or with `Accept: text/event-stream` a live SSE stream. */
   @Get(':id/events')
-  async events(@Param('id') id: string) {
-    return { items: await this.jobs.events(this.tenant, id) };
+  async events(@Param('id') id: string, @Req() req: FastifyRequest, @Res() reply: FastifyReply) {
+    if (wantsEventStream(req)) return this.live.streamJob(req, reply, id);
+    return reply.send({ items: await this.jobs.events(this.tenant, id) });
   }
 
   /** Custom methods in the `{id}:{action}` style (`POST /v1/jobs/{id}:cancel`). */

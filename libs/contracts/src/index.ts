@@ -9,3 +9,4 @@ export * from './pools';
 export * from './worker-messages';
 export * from './schedules';
 export * from './auth';
+export * from './notify';
