@@ -10,6 +10,7 @@ import { EventsController } from './events/events.controller';
 import { BusJobEventFeed, JOB_EVENT_FEED } from './events/job-event-feed';
 import { LIVE_LOGGER, LiveSse, SSE_OPTIONS } from './events/live-sse';
 import { LiveSocket } from './events/live-socket';
+import { registerLiveMetrics } from './events/live-metrics';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { JobsController } from './jobs.controller';
 import { JobsService } from './jobs.service';
@@ -39,6 +40,8 @@ export class ApiModule {
     });
     const pools = new PoolStore(db);
     const hub = new EventHub(o.bus, o.logger.child({ context: 'EventHub' }));
+    const metrics = o.metrics ?? createMetricsRegistry(o.service);
+    registerLiveMetrics(metrics, hub);
     return {
       module: ApiModule,
       controllers: [JobsController, EventsController, PoolsController, SchedulesController, HealthController],
@@ -72,7 +75,7 @@ export class ApiModule {
         { provide: API_TENANT, useValue: config.DEFAULT_TENANT },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
-        { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
+        { provide: METRICS_REGISTRY, useValue: metrics },
       ],
     };
   }

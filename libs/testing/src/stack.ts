@@ -20,6 +20,8 @@ export interface Stack {
   databaseUrl: string;
   processes: ServiceProcess[];
   startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts one more api replica on its own port (same database, vhost and Redis). */
+  startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
@@ -63,13 +65,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     app: 'api' | 'scheduler' | 'worker' | 'audit',
     extra: Record<string, string> = {},
   ) => {
-    const port = app === 'api' ? base : nextPort++;
+    const port = app === 'api' && name === 'api' ? base : nextPort++;
+    const apiPort = app === 'api' ? port : base;
     const p = await startService({
       name,
       app,
       healthPort: port,
       logDir,
-      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+      env: { ...env, PORT: String(apiPort), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
     });
     processes.push(p);
     return p;
@@ -99,6 +102,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
+    startApi: async (name) => {
+      const p = await start(name, 'api');
+      return { url: new URL(p.healthUrl).origin, process: p };
+    },
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(workerName, 'worker', {
