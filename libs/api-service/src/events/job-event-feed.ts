@@ -83,9 +83,12 @@ export class BusJobEventFeed implements JobEventFeed {
 
   async openJob(tenant: string, jobId: string, afterSeq: number, signal: AbortSignal) {
     const sub = this.hub.subscribeJob(jobId);
+    const stop = this.linked(signal);
+    // A generator that is never iterated never runs its `finally`: the abort releases it too.
+    stop.addEventListener('abort', sub.close, { once: true });
     try {
       const missed = await this.jobs.events(tenant, jobId, afterSeq);
-      return this.follow(tenant, jobId, afterSeq, missed, sub, this.linked(signal));
+      return this.follow(tenant, jobId, afterSeq, missed, sub, stop);
     } catch (err) {
       sub.close();
       throw err;
