@@ -6,6 +6,7 @@ import {
   cancelJobRequestSchema,
   submitJobRequestSchema,
 } from '@jobplane/contracts';
+import { jobEventStreamContent, jobEventStreamParameters, liveOpenApiPaths } from './events/live-openapi';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<
@@ -28,6 +29,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     openapi: '3.1.0',
     info: { title: 'jobplane API', version, description: 'Submit, watch, cancel and retry jobs.' },
     paths: {
+      ...liveOpenApiPaths,
       '/v1/jobs': {
         post: {
           operationId: 'submitJob',
@@ -65,8 +67,8 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
       '/v1/jobs/{id}/events': {
         get: {
           operationId: 'listJobEvents',
-          summary: "The job's event history, in seq order",
-          parameters: [idParam],
+          summary: "The job's event history, in seq order (or live, as SSE)",
+          parameters: [idParam, ...jobEventStreamParameters],
           responses: {
             '200': {
               description: 'Events',
@@ -79,6 +81,7 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
                     },
                   },
                 },
+                ...jobEventStreamContent,
               },
             },
             '404': problem,

@@ -51,6 +51,8 @@ export class EventNotifier {
 
   private publish(events: JobEventNote[]): void {
     if (events.length === 0 || !this.bus) return;
+    // While the broker is away, waiting to publish would only pile up stale notes: streams re-read.
+    if (!this.bus.isConnected()) return;
     const body = Buffer.from(JSON.stringify({ events }));
     this.published += events.length;
     this.bus
