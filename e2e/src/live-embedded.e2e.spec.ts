@@ -23,8 +23,10 @@ describe('embedded mode live events', () => {
     });
   });
 
+  let stopped = false;
+
   afterAll(async () => {
-    if (proc) expect(await stopService(proc)).toBe(0);
+    if (proc && !stopped) expect(await stopService(proc)).toBe(0);
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -50,5 +52,21 @@ describe('embedded mode live events', () => {
     await c.next((f) => f.type === 'end');
     expect((await api.get(`/v1/jobs/${job.id}`)).body.state).toBe('succeeded');
     c.close();
+  });
+
+  it('ends open streams on shutdown and exits cleanly', async () => {
+    const job = await submit(api, { type: 'sleep', payload: { seconds: 60 } });
+    const sse = await SseStream.open(`${base}/v1/jobs/${job.id}/events`);
+    const tenant = await SseStream.open(`${base}/v1/events`);
+    const ws = await WsClient.open(`ws://127.0.0.1:${port}/v1/ws`);
+    ws.send({ op: 'reconnect_job', jobId: job.id, afterSeq: 0 });
+    await ws.next((f) => f.type === 'event');
+    expect((await sse.next())?.event).toBe('submitted');
+    stopped = true;
+    expect(await stopService(proc)).toBe(0);
+    await sse.rest(5_000);
+    await tenant.rest(5_000);
+    expect(sse.closed && tenant.closed).toBe(true);
+    expect(ws.closeCode).toBe(1001);
   });
 });
