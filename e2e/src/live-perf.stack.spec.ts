@@ -40,7 +40,9 @@ describe('live events: latency and memory', () => {
   });
 
   it('holds little memory per idle SSE connection', async () => {
-    const job = await submit(ctx.api, { type: 'debug.echo', payload: {}, pool: 'unworked' });
+    // Due in an hour: the stream stays idle (no events) while it is measured.
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const job = await submit(ctx.api, { type: 'debug.echo', payload: {}, runAt });
     await waitForState(ctx.api, job.id, ['queued']);
     const url = `${ctx.stack.apiUrl}/v1/jobs/${job.id}/events`;
     const pid = ctx.stack.processes.find((p) => p.name === 'api')!.child.pid!;
@@ -69,6 +71,7 @@ describe('live events: latency and memory', () => {
       until: (c) => c === 0,
     });
     expect(perConn).toBeLessThan(256);
+    await ctx.api.post(`/v1/jobs/${job.id}:cancel`, {});
   });
 });
 

@@ -5,7 +5,7 @@ import { jobEvents, liveSubscribers, metricsOf, SseEvent, SseStream } from './li
 
 /** Live job events over SSE against the distributed stack (events travel scheduler -> notify -> api). */
 describe('live events over SSE', () => {
-  const ctx = useStack({ workers: 1, workerPools: 'default:8,side:2' });
+  const ctx = useStack({ workers: 1, workerPools: 'default:8,side:2', env: { SSE_HEARTBEAT_MS: '200' } });
   const history = async (api: ApiClient, id: string): Promise<JobEventView[]> =>
     (await api.get<{ items: JobEventView[] }>(`/v1/jobs/${id}/events`)).body.items;
   const streamUrl = (id: string, query = '') => `${ctx.stack.apiUrl}/v1/jobs/${id}/events${query}`;
@@ -70,7 +70,9 @@ describe('live events over SSE', () => {
     expect(received.map((r) => r.event)).toEqual((await history(apiB, job.id)).slice(1));
     // Live, not found later by a registry re-read: each arrived within a second of happening.
     for (const r of received) expect(r.at - Date.parse(r.event.occurredAt)).toBeLessThan(1_000);
-    const notes = /^jobplane_live_notes_received(?:\{[^}]*\})? (\d+)/m.exec(await metricsOf(ctx.stack.apiUrl));
+    const notes = /^jobplane_live_notes_received(?:\{[^}]*\})? (\d+)/m.exec(
+      await metricsOf(ctx.stack.apiUrl),
+    );
     expect(Number(notes?.[1])).toBeGreaterThan(0);
   });
 
@@ -119,6 +121,16 @@ describe('live events over SSE', () => {
       until: (n) => n === base,
       what: 'subscribers back to where they were',
     });
+    await ctx.api.post(`/v1/jobs/${job.id}:cancel`, {});
+  });
+
+  it('keeps an idle stream alive with heartbeat comments', async () => {
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const job = await submit(ctx.api, { type: 'debug.echo', payload: {}, runAt });
+    const stream = await SseStream.open(streamUrl(job.id), { 'last-event-id': '1' });
+    await expect(stream.next(1_000)).rejects.toThrow('no SSE data');
+    expect(stream.comments).toBeGreaterThanOrEqual(3);
+    stream.disconnect();
     await ctx.api.post(`/v1/jobs/${job.id}:cancel`, {});
   });
 });

@@ -62,13 +62,14 @@ export class ApiModule {
         { provide: AUTHENTICATOR, useValue: new OpenAuthenticator(config.DEFAULT_TENANT) },
         {
           provide: JOB_EVENT_FEED,
-          useFactory: (jobs: JobsService) => new BusJobEventFeed(jobs, hub),
+          useFactory: (jobs: JobsService) =>
+            new BusJobEventFeed(jobs, hub, { resyncAfterMs: config.LIVE_RESYNC_MS }),
           inject: [JobsService],
         },
         { provide: EventHub, useValue: hub },
         startStopProvider(hub),
         { provide: LIVE_LOGGER, useValue: o.logger.child({ context: 'live' }) },
-        { provide: SSE_OPTIONS, useValue: {} },
+        { provide: SSE_OPTIONS, useValue: { heartbeatMs: config.SSE_HEARTBEAT_MS } },
         LiveSse,
         LiveSocket,
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },

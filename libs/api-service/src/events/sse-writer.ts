@@ -67,6 +67,7 @@ export class SseWriter {
       const onClose = () => done(false);
       const timer = setTimeout(() => {
         this.res.destroy(); // stalled: drop it, the client resumes from its Last-Event-ID
+        this.closed.abort();
         done(false);
       }, this.stallMs);
       this.res.on('drain', onDrain);
