@@ -55,7 +55,9 @@ describe('embedded mode live events', () => {
   });
 
   it('ends open streams on shutdown and exits cleanly', async () => {
-    const job = await submit(api, { type: 'sleep', payload: { seconds: 60 } });
+    // Delayed, so no running job makes the worker drain: only the open streams could hold shutdown.
+    const runAt = new Date(Date.now() + 3_600_000).toISOString();
+    const job = await submit(api, { type: 'sleep', payload: { seconds: 60 }, runAt });
     const sse = await SseStream.open(`${base}/v1/jobs/${job.id}/events`);
     const tenant = await SseStream.open(`${base}/v1/events`);
     const ws = await WsClient.open(`ws://127.0.0.1:${port}/v1/ws`);
