@@ -40,6 +40,10 @@ describe('live events over SSE', () => {
     expect(all).toEqual(await history(ctx.api, job.id));
     const tail = jobEvents(await (await SseStream.open(streamUrl(job.id, '?lastEventId=2'))).rest());
     expect(tail).toEqual(all.slice(2));
+    const last = String(all.at(-1)!.seq);
+    const after = await SseStream.open(streamUrl(job.id), { 'last-event-id': last });
+    expect(await after.rest(5_000)).toEqual([]); // nothing after the terminal event: closed at once
+    expect(after.closed).toBe(true);
   });
 
   it('answers JSON without the SSE Accept header, and problems before a stream opens', async () => {

@@ -86,6 +86,16 @@ describe('BusJobEventFeed', () => {
     expect(hub.subscriberCount()).toBe(0);
   });
 
+  it('ends at once when resumed right after the terminal event', async () => {
+    registry.record(view(JOB, 3, 'succeeded'));
+    const feed = new BusJobEventFeed(registry.service, hub);
+    expect(await collect(await feed.openJob('t1', JOB, 3, new AbortController().signal))).toEqual([]);
+    expect(await collect(feed.watchJob('t1', JOB, 2, new AbortController().signal))).toEqual([
+      view(JOB, 3, 'succeeded'),
+    ]);
+    expect(hub.subscriberCount()).toBe(0);
+  });
+
   it('fills a gap (a lost notification) from the registry', async () => {
     const feed = new BusJobEventFeed(registry.service, hub);
     const got = collect(await feed.openJob('t1', JOB, 2, new AbortController().signal));

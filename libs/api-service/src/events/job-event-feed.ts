@@ -87,8 +87,13 @@ export class BusJobEventFeed implements JobEventFeed {
     // A generator that is never iterated never runs its `finally`: the abort releases it too.
     stop.addEventListener('abort', sub.close, { once: true });
     try {
-      const missed = await this.jobs.events(tenant, jobId, afterSeq);
-      return this.follow(tenant, jobId, afterSeq, missed, sub, stop);
+      // One event more than asked for: resuming right after the terminal event ends at once.
+      const read = await this.jobs.events(tenant, jobId, Math.max(0, afterSeq - 1));
+      if (read[0]?.seq === afterSeq && isTerminalEvent(read[0])) {
+        sub.close();
+        return none();
+      }
+      return this.follow(tenant, jobId, afterSeq, read, sub, stop);
     } catch (err) {
       sub.close();
       throw err;
@@ -148,3 +153,5 @@ export class BusJobEventFeed implements JobEventFeed {
     return AbortSignal.any([signal, this.hub.shutdownSignal]);
   }
 }
+
+async function* none(): AsyncGenerator<JobEventView> {}
