@@ -5,7 +5,12 @@ import { jobEvents, liveSubscribers, metricsOf, SseEvent, SseStream } from './li
 
 /** Live job events over SSE against the distributed stack (events travel scheduler -> notify -> api). */
 describe('live events over SSE', () => {
-  const ctx = useStack({ workers: 1, workerPools: 'default:8,side:2', env: { SSE_HEARTBEAT_MS: '200' } });
+  const ctx = useStack({
+    workers: 1,
+    workerPools: 'default:8,side:2',
+    // No silence resync within a test: whatever arrives promptly arrived live.
+    env: { SSE_HEARTBEAT_MS: '200', LIVE_RESYNC_MS: '60000' },
+  });
   const history = async (api: ApiClient, id: string): Promise<JobEventView[]> =>
     (await api.get<{ items: JobEventView[] }>(`/v1/jobs/${id}/events`)).body.items;
   const streamUrl = (id: string, query = '') => `${ctx.stack.apiUrl}/v1/jobs/${id}/events${query}`;
@@ -72,8 +77,8 @@ describe('live events over SSE', () => {
     for (let e = await onA.next(); e; e = await onA.next())
       received.push({ event: jobEvents([e])[0]!, at: Date.now() });
     expect(received.map((r) => r.event)).toEqual((await history(apiB, job.id)).slice(1));
-    // Live, not found later by a registry re-read: each arrived within a second of happening.
-    for (const r of received) expect(r.at - Date.parse(r.event.occurredAt)).toBeLessThan(1_000);
+    // Live, not found later by a registry re-read (none for 60 s): each arrived soon after it happened.
+    for (const r of received) expect(r.at - Date.parse(r.event.occurredAt)).toBeLessThan(3_000);
     const notes = /^jobplane_live_notes_received(?:\{[^}]*\})? (\d+)/m.exec(
       await metricsOf(ctx.stack.apiUrl),
     );
