@@ -11,7 +11,6 @@ import type { Logger } from '@jobplane/telemetry';
  */
 export class EventNotifier {
   private readonly open = new WeakMap<Tx, JobEventNote[]>();
-  published = 0;
 
   constructor(
     private readonly bus: MessageBus | null,
@@ -54,7 +53,6 @@ export class EventNotifier {
     // While the broker is away, waiting to publish would only pile up stale notes: streams re-read.
     if (!this.bus.isConnected()) return;
     const body = Buffer.from(JSON.stringify({ events }));
-    this.published += events.length;
     this.bus
       .publish([{ exchange: NOTIFY_EXCHANGE, routingKey: '', body, mandatory: false }])
       .catch((err: unknown) =>

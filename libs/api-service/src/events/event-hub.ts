@@ -68,8 +68,7 @@ export class EventHub {
     return this.add(this.byTenant, tenant);
   }
 
-  /** Feeds one notification body to the subscribers (also used by tests). */
-  dispatch(body: Buffer): void {
+  private dispatch(body: Buffer): void {
     const notification = parseEventNotification(body);
     if (!notification) {
       this.logger.warn({ bytes: body.length }, 'malformed event notification skipped');
