@@ -20,7 +20,12 @@ import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
 import { ApiKeysController } from './auth/api-keys.controller';
 import { AuthGuard } from './auth/auth.guard';
 import { AUTHENTICATOR, OpenAuthenticator } from './auth/authenticator';
-import { JOB_EVENT_FEED, PollingJobEventFeed } from './events/job-event-feed';
+import { EventHub } from './events/event-hub';
+import { EventsController } from './events/events.controller';
+import { BusJobEventFeed, JOB_EVENT_FEED } from './events/job-event-feed';
+import { LIVE_LOGGER, LiveSse, SSE_OPTIONS } from './events/live-sse';
+import { LiveSocket } from './events/live-socket';
+import { registerLiveMetrics } from './events/live-metrics';
 import { grpcProviders } from './grpc/grpc.providers';
 import { HealthController, METRICS_REGISTRY, READINESS_CHECKS } from './health.controller';
 import { IdempotencyPurger } from './idempotency-purger';
@@ -65,11 +70,15 @@ export class ApiModule {
     const keys = new ApiKeyStore(db);
     const bootstrapKey = config.BOOTSTRAP_ADMIN_KEY ?? o.bootstrapKey;
     const authLog = logger.child({ context: 'auth' });
+    const hub = new EventHub(o.bus, o.logger.child({ context: 'EventHub' }));
+    const metrics = o.metrics ?? createMetricsRegistry(o.service);
+    registerLiveMetrics(metrics, hub);
     return {
       module: ApiModule,
       controllers: [
         JobsBatchController,
         JobsController,
+        EventsController,
         ResultsController,
         PoolsController,
         SchedulesController,
@@ -123,14 +132,21 @@ export class ApiModule {
         { provide: APP_GUARD, useClass: AuthGuard },
         {
           provide: JOB_EVENT_FEED,
-          useFactory: (jobs: JobsService) => new PollingJobEventFeed(jobs),
+          useFactory: (jobs: JobsService) =>
+            new BusJobEventFeed(jobs, hub, { resyncAfterMs: config.LIVE_RESYNC_MS }),
           inject: [JobsService],
         },
+        { provide: EventHub, useValue: hub },
+        startStopProvider(hub),
+        { provide: LIVE_LOGGER, useValue: o.logger.child({ context: 'live' }) },
+        { provide: SSE_OPTIONS, useValue: { heartbeatMs: config.SSE_HEARTBEAT_MS } },
+        LiveSse,
+        LiveSocket,
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
         { provide: ResultStore, useValue: new ResultStore(db) },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
         { provide: READINESS_CHECKS, useValue: o.readiness },
-        { provide: METRICS_REGISTRY, useValue: o.metrics ?? createMetricsRegistry(o.service) },
+        { provide: METRICS_REGISTRY, useValue: metrics },
         ...grpcProviders(config, o.logger),
       ],
       exports: [AUTHENTICATOR, JobsService, ApiKeyStore, JOB_EVENT_FEED],

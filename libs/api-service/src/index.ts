@@ -11,3 +11,6 @@ export * from './auth/auth.decorator';
 export * from './limits/rate-limiter';
 export * from './limits/redis-rate-limiter';
 export * from './grpc';
+export * from './events/event-hub';
+export * from './events/live-socket';
+export * from './events/ws-protocol';

@@ -1,5 +1,17 @@
-import { Body, Controller, Get, Headers, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   cancelJobRequestSchema,
   ERROR_CODES,
@@ -12,12 +24,16 @@ import {
 } from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
 import { Auth } from './auth/auth.decorator';
+import { LiveSse, wantsEventStream } from './events/live-sse';
 import { JobsService } from './jobs.service';
 import { ApiProblem, parseInput } from './problems';
 
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(@Inject(JobsService) private readonly jobs: JobsService) {}
+  constructor(
+    @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(LiveSse) private readonly live: LiveSse,
+  ) {}
 
   /**
    * 201 with the new job; 200 with the earlier job when the idempotency key (the `Idempotency-Key`
@@ -57,9 +73,16 @@ export class JobsController {
     return this.jobs.get(principal.tenant, id);
   }
 
+  /** The job's event history as JSON, or with `Accept: text/event-stream` a live SSE stream. */
   @Get(':id/events')
-  async events(@Auth('jobs:read') principal: Principal, @Param('id') id: string) {
-    return { items: await this.jobs.events(principal.tenant, id) };
+  async events(
+    @Auth('jobs:read') principal: Principal,
+    @Param('id') id: string,
+    @Req() req: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    if (wantsEventStream(req)) return this.live.streamJob(req, reply, id);
+    return reply.send({ items: await this.jobs.events(principal.tenant, id) });
   }
 
   /**

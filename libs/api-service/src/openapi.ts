@@ -20,6 +20,7 @@ import {
   submitJobsRequestSchema,
   submitJobsResponseSchema,
 } from '@jobplane/contracts';
+import { jobEventStreamContent, jobEventStreamParameters, liveOpenApiPaths } from './events/live-openapi';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(s, { io, unrepresentable: 'any' }) as Record<
@@ -148,10 +149,13 @@ function jobPaths() {
     '/v1/jobs/{id}/events': {
       get: op({
         operationId: 'listJobEvents',
-        summary: "The job's event history, in seq order",
+        summary: "The job's event history, in seq order (or live, as SSE)",
         scope: 'jobs:read',
-        parameters: [idParam],
-        responses: { '200': { description: 'Events', content: list('JobEvent') }, '404': problemRef('404') },
+        parameters: [idParam, ...jobEventStreamParameters],
+        responses: {
+          '200': { description: 'Events', content: { ...list('JobEvent'), ...jobEventStreamContent } },
+          '404': problemRef('404'),
+        },
       }),
     },
     '/v1/jobs/{id}/result': {
@@ -408,7 +412,7 @@ export function buildOpenApiDocument(version: string = API_VERSION): Record<stri
       description: `Submit, watch, cancel and retry jobs. Authenticate with an API key: \`Authorization: Bearer jp_...\` (or \`X-Api-Key\`). Scopes: ${SCOPES.join(', ')}.`,
     },
     security: [{ apiKey: [] }],
-    paths: { ...jobPaths(), ...adminPaths(), ...auditPaths(), ...healthPaths },
+    paths: { ...jobPaths(), ...liveOpenApiPaths, ...adminPaths(), ...auditPaths(), ...healthPaths },
     components: {
       securitySchemes: {
         apiKey: {

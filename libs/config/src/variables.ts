@@ -208,6 +208,18 @@ export const VARIABLES = {
       'Fallback poll of the outbox (rows are relayed at once after commit; the poll catches leftovers).',
     services: ['api', 'scheduler', 'embedded'],
   },
+  SSE_HEARTBEAT_MS: {
+    schema: z.coerce.number().int().min(100).max(300_000).default(15_000),
+    description:
+      'How often an open SSE stream sends a comment line, so proxies and load balancers keep idle streams open.',
+    services: ['api', 'embedded'],
+  },
+  LIVE_RESYNC_MS: {
+    schema: z.coerce.number().int().min(50).max(600_000).default(10_000),
+    description:
+      'A live job stream that heard no event notification for this long re-reads the registry (covers lost notifications).',
+    services: ['api', 'embedded'],
+  },
   RECOVERY_INTERVAL_MS: {
     schema: z.coerce.number().int().min(100).default(10_000),
     description:

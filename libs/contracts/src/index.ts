@@ -13,3 +13,4 @@ export * from './admin-actions';
 export * from './audit';
 export * from './api-keys';
 export * from './proto';
+export * from './notify';

@@ -5,6 +5,7 @@ import {
   CONTROL_EXCHANGE,
   EVENTS_EXCHANGE,
   HEARTBEAT_MESSAGE_TTL_MS,
+  NOTIFY_EXCHANGE,
   SCHEDULER_EVENTS_QUEUE,
   SCHEDULER_HEARTBEATS_QUEUE,
   WORKER_HEARTBEAT,
@@ -23,6 +24,7 @@ export function jobplaneTopology(pools: string[] = []): Topology {
       { name: EVENTS_EXCHANGE, kind: 'topic' },
       { name: WORK_EXCHANGE, kind: 'direct' },
       { name: CONTROL_EXCHANGE, kind: 'fanout' },
+      { name: NOTIFY_EXCHANGE, kind: 'fanout' },
     ],
     queues: [
       {

@@ -302,7 +302,7 @@ export class Conductor {
   /** Dispatches a batch in one transaction (each job still guarded on its own). */
   private async dispatch(entries: TakenEntry[]): Promise<Applied[]> {
     const outbox: OutboxMessage[] = [];
-    const results = await this.db.transaction(async (tx) => {
+    const results = await this.applier.transaction(this.db, async (tx) => {
       const applied: Applied[] = [];
       for (const e of entries)
         applied.push(await this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates));

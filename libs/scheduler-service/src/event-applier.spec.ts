@@ -6,7 +6,7 @@ import { EventApplier } from './event-applier';
 describe('EventApplier: results', () => {
   let db: Database;
   let registry: JobRegistry;
-  const applier = new EventApplier(100, () => new Date(), 1000);
+  const applier = new EventApplier(100, () => new Date(), undefined, 1000);
 
   beforeAll(async () => {
     db = await Database.open({ kind: 'pglite' }, { migrate: true });

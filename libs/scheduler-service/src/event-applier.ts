@@ -3,6 +3,8 @@ import {
   applyGuardedUpdate,
   JobEventInput,
   JobRecord,
+  Database,
+  GuardedUpdate,
   keyInFlight,
   lockConcurrencyKey,
   lockJob,
@@ -15,6 +17,7 @@ import {
 } from '@jobplane/persistence';
 import type { BacklogEntry } from './backlog.port';
 import { cancelCommand, dispatchMessage } from './dispatch';
+import type { EventNotifier } from './event-notifier';
 import { retryDelayMs } from './retry-policy';
 
 /** What applying one message decided, for the caller to act on after commit. */
@@ -71,9 +74,16 @@ export class EventApplier {
   constructor(
     private readonly defaultPoolCapacity = 100,
     private readonly now: () => Date = () => new Date(),
+    /** Announces recorded events to live streams after commit (none: nobody is told). */
+    private readonly notifier?: EventNotifier,
     /** RESULT_INLINE_MAX_BYTES: larger results go to the result store. */
     private readonly resultInlineMaxBytes = 65_536,
   ) {}
+
+  /** Runs `fn` in a transaction; once it commits, the events recorded in it are announced. */
+  transaction<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.notifier ? this.notifier.transaction(db, fn) : db.transaction(fn);
+  }
 
   async apply(tx: Tx, m: Message, outbox: OutboxMessage[]): Promise<Applied> {
     switch (m.type) {
@@ -87,7 +97,7 @@ export class EventApplier {
         return this.started(tx, m, outbox);
       case 'job.progress':
         return this.changed(
-          applyGuardedUpdate(tx, {
+          this.record(tx, {
             jobId: m.jobId,
             fromStates: ['running'],
             attempt: m.data.attempt,
@@ -101,7 +111,7 @@ export class EventApplier {
         return this.failed(tx, m);
       case 'job.cancelled':
         return this.released(
-          applyGuardedUpdate(tx, {
+          this.record(tx, {
             jobId: m.jobId,
             fromStates: sourcesOf('cancelled'),
             attempt: m.data.attempt,
@@ -119,7 +129,7 @@ export class EventApplier {
   /** Small results stay on the job; a big one goes to the result store in the same transaction. */
   private async succeeded(tx: Tx, m: MessageOf<'job.succeeded'>): Promise<Applied> {
     const placed = placeResult(m.data.result, this.resultInlineMaxBytes);
-    const job = await applyGuardedUpdate(tx, {
+    const job = await this.record(tx, {
       jobId: m.jobId,
       fromStates: sourcesOf('succeeded'),
       attempt: m.data.attempt,
@@ -151,6 +161,19 @@ export class EventApplier {
     const job = await lockJob(tx, m.jobId);
     if (!job || job.state !== 'queued' || job.attempt !== 0) return { changed: false };
     if (job.cancelRequestedAt) return this.cancelQueued(tx, job, m, outbox);
+    // The api recorded seq 1 with the job; live streams hear of it first from here.
+    this.notifier?.recorded(
+      tx,
+      job,
+      {
+        id: m.id,
+        type: 'submitted',
+        attempt: null,
+        data: { pool: m.data.pool, priority: m.data.priority },
+        occurredAt: new Date(m.occurredAt),
+      },
+      1,
+    );
     return { changed: false, backlog: backlogEntryOf(job) };
   }
 
@@ -197,7 +220,7 @@ export class EventApplier {
       if (c.rate) keyGates?.took(job.tenant, c.key, c.rate);
     }
     const next = attempt + 1;
-    const dispatched = await applyGuardedUpdate(tx, {
+    const dispatched = await this.record(tx, {
       jobId,
       fromStates: ['queued'],
       attempt,
@@ -223,14 +246,14 @@ export class EventApplier {
   private async started(tx: Tx, m: MessageOf<'job.started'>, outbox: OutboxMessage[]): Promise<Applied> {
     const { attempt, workerId } = m.data;
     const job =
-      (await applyGuardedUpdate(tx, {
+      (await this.record(tx, {
         jobId: m.jobId,
         fromStates: sourcesOf('running'),
         attempt,
         set: { state: 'running', startedAt: new Date(m.occurredAt), workerId },
         event: event(m, 'started', attempt, { workerId }),
       })) ??
-      (await applyGuardedUpdate(tx, {
+      (await this.record(tx, {
         jobId: m.jobId,
         fromStates: ['running'],
         attempt,
@@ -251,7 +274,7 @@ export class EventApplier {
     if (!job) return { changed: false };
     if (job.state === 'queued') return this.cancelQueued(tx, job, m, outbox);
     if (job.state !== 'running') return { changed: false };
-    const recorded = await applyGuardedUpdate(tx, {
+    const recorded = await this.record(tx, {
       jobId: job.id,
       fromStates: ['running'],
       set: {},
@@ -267,7 +290,7 @@ export class EventApplier {
     cause: Message | null,
     outbox: OutboxMessage[],
   ): Promise<Applied> {
-    const cancelled = await applyGuardedUpdate(tx, {
+    const cancelled = await this.record(tx, {
       jobId: job.id,
       fromStates: ['queued'],
       set: { state: 'cancelled', finishedAt: this.now() },
@@ -302,7 +325,7 @@ export class EventApplier {
     if (!retry) {
       const state = timedOut ? 'timeout' : 'failed';
       return this.released(
-        applyGuardedUpdate(tx, {
+        this.record(tx, {
           jobId: job.id,
           fromStates: sourcesOf(state),
           attempt,
@@ -324,7 +347,7 @@ export class EventApplier {
   ): Promise<Applied> {
     const delayMs = retryDelayMs(job.attempt, job.backoff as never);
     const dueAt = new Date(this.now().getTime() + delayMs);
-    const requeued = await applyGuardedUpdate(tx, {
+    const requeued = await this.record(tx, {
       jobId: job.id,
       fromStates: sourcesOf('queued'),
       attempt: job.attempt,
@@ -353,7 +376,7 @@ export class EventApplier {
     }
     const state = timedOut ? 'timeout' : job.cancelRequestedAt ? 'cancelled' : 'failed';
     return this.released(
-      applyGuardedUpdate(tx, {
+      this.record(tx, {
         jobId: job.id,
         fromStates: ['running'],
         attempt: job.attempt,
@@ -371,7 +394,7 @@ export class EventApplier {
     const after = Number(m.data.error.details?.retryAfterMs ?? DEFAULT_RATE_LIMIT_PAUSE_MS);
     const until = new Date(this.now().getTime() + Math.max(0, Math.min(after, 86_400_000)));
     await pausePoolUntil(tx, job.pool, until, this.defaultPoolCapacity);
-    const requeued = await applyGuardedUpdate(tx, {
+    const requeued = await this.record(tx, {
       jobId: job.id,
       fromStates: sourcesOf('queued'),
       attempt: job.attempt,
@@ -380,6 +403,13 @@ export class EventApplier {
     });
     if (!requeued) return { changed: false };
     return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
+  }
+
+  /** A guarded update whose event, when applied, is noted for the live streams. */
+  private async record(tx: Tx, u: GuardedUpdate): Promise<JobRecord | null> {
+    const job = await applyGuardedUpdate(tx, u);
+    if (job) this.notifier?.recorded(tx, job, u.event);
+    return job;
   }
 
   private async changed(update: Promise<JobRecord | null>): Promise<Applied> {

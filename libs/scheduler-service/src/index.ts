@@ -1,4 +1,5 @@
 export * from './event-applier';
+export * from './event-notifier';
 export * from './retry-policy';
 export * from './dispatch';
 export * from './scheduler-consumer';

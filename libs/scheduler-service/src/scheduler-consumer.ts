@@ -105,7 +105,7 @@ export class SchedulerConsumer {
     const backlog: BacklogEntry[] = [];
     const released = new Set<string>();
     const keys: NonNullable<Applied['releasedKey']>[] = [];
-    await this.db.transaction(async (tx) => {
+    await this.applier.transaction(this.db, async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
       for (const { message } of batch) {

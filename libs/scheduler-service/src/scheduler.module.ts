@@ -7,6 +7,7 @@ import type { Backlog } from './backlog.port';
 import { BacklogReconciler } from './backlog-reconciler';
 import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
+import { EventNotifier } from './event-notifier';
 import type { LeaderLease } from './leader';
 import { HeartbeatConsumer } from './heartbeat-consumer';
 import { KeyUnparker } from './key-unparker';
@@ -48,10 +49,12 @@ export class Scheduler {
   readonly watchdog: Watchdog;
   readonly retention: RetentionPurger;
   readonly schedules: ScheduleRunner;
+  readonly notifier: EventNotifier;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
-    const applier = new EventApplier(o.defaultPoolCapacity, undefined, o.resultInlineMaxBytes);
+    this.notifier = new EventNotifier(o.bus, log.child({ context: 'EventNotifier' }));
+    const applier = new EventApplier(o.defaultPoolCapacity, undefined, this.notifier, o.resultInlineMaxBytes);
     this.poolStore = new PoolStore(o.db);
     this.relay = new OutboxRelay(o.db, {
       publish: outboxPublisher(o.bus),

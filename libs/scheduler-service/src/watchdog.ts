@@ -110,7 +110,7 @@ export class Watchdog {
   ): Promise<number> {
     const outbox: OutboxMessage[] = [];
     const entries: BacklogEntry[] = [];
-    const changed = await this.db.transaction(async (tx) => {
+    const changed = await this.applier.transaction(this.db, async (tx) => {
       let n = 0;
       for (const job of await find(tx)) {
         const applied = await this.applier.abandon(tx, job, errorOf(job), outbox);

@@ -25,6 +25,8 @@ export interface Stack {
   databaseUrl: string;
   processes: ServiceProcess[];
   startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts one more api replica on its own port (same database, vhost and Redis). */
+  startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
   /** Starts an audit process (again, after a test stopped it). */
@@ -148,7 +150,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     startAudit: (name) => start(name, 'audit'),
     startApi: async (name) => {
       const p = await start(name, 'api');
-      return { url: p.healthUrl.replace('/health/ready', ''), process: p };
+      return { url: new URL(p.healthUrl).origin, process: p };
     },
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;

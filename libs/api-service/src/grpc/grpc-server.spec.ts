@@ -56,7 +56,7 @@ const auth: Authenticator = {
 };
 
 /** One event, then waits for the watch to be aborted: records what it was asked and how it ended. */
-class HangingFeed implements JobEventFeed {
+class HangingFeed implements Pick<JobEventFeed, 'watchJob'> {
   calls: { tenant: string; afterSeq: number }[] = [];
   ended: Promise<string>;
   private end!: (how: string) => void;
@@ -107,7 +107,7 @@ describe('GrpcServer', () => {
       host: '127.0.0.1',
       port: 0,
       jobs,
-      feed,
+      feed: feed as unknown as JobEventFeed, // WatchJob uses watchJob only
       auth,
       logger: createLogger('test', 'silent'),
     });
