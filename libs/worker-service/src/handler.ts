@@ -1,4 +1,4 @@
-import { formatIssues, type JobError, type Progress } from '@jobplane/contracts';
+import { formatIssues, type Backoff, type JobError, type Progress } from '@jobplane/contracts';
 import type { z } from 'zod';
 
 /** Structured logging from a handler: lines go to the worker log with the job's fields. */
@@ -44,7 +44,7 @@ export interface HandlerDefinition<P = unknown> {
   /** Time limits used when the job itself sets none. */
   timeouts?: { softMs?: number; hardMs?: number };
   /** The retry policy the handler's author recommends (declared; the submitter's policy wins). */
-  retry?: { maxAttempts?: number; backoff?: { type: 'fixed' | 'exponential'; baseMs: number } };
+  retry?: { maxAttempts?: number; backoff?: Backoff };
   /** Default `inline`. `thread` and `process` can be killed when the handler ignores its signal. */
   execution?: ExecutionMode;
   /** Heap limit of an isolated execution (thread: maxOldGenerationSizeMb; process: --max-old-space-size). */

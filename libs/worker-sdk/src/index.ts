@@ -1,0 +1,17 @@
+/**
+ * The jobplane handler SDK: declare handlers, run them in a worker of your own. A facade over
+ * @jobplane/worker-service, which holds the runtime; this package only adds the author-facing API.
+ */
+export { defineHandler, type HandlerSpec } from './define-handler';
+export { startWorker, type RunningWorker, type StartWorkerOptions } from './start-worker';
+export {
+  NonRetryableError,
+  RateLimitedError,
+  RetryableError,
+  type AnyHandlerDefinition,
+  type ExecutionMode,
+  type HandlerDefinition,
+  type JobContext,
+  type JobLog,
+} from '@jobplane/worker-service';
+export type { Progress } from '@jobplane/contracts';
