@@ -32,7 +32,7 @@ describe('defineHandler', () => {
     [{ type: 'ok', memoryLimitMb: 1 }, /memoryLimitMb/],
     [{ type: 'ok', retry: { maxAttempts: 0 } }, /maxAttempts/],
   ])('refuses a bad declaration %j', (spec, message) => {
-    expect(() => defineHandler({ ...(spec), handle: async () => null })).toThrow(message);
+    expect(() => defineHandler({ ...spec, handle: async () => null } as never)).toThrow(message);
   });
 
   it('refuses a payload that is not a zod schema', () => {
