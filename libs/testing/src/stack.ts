@@ -19,7 +19,8 @@ export interface Stack {
   amqpUrl: string;
   databaseUrl: string;
   processes: ServiceProcess[];
-  startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts one more worker; `script` runs a custom worker instead of apps/worker. */
+  startWorker(name?: string, env?: Record<string, string>, script?: string): Promise<ServiceProcess>;
   /** Starts one more scheduler replica. */
   startScheduler(name: string): Promise<ServiceProcess>;
   stop(): Promise<void>;
@@ -62,11 +63,13 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     name: string,
     app: 'api' | 'scheduler' | 'worker' | 'audit',
     extra: Record<string, string> = {},
+    script?: string,
   ) => {
     const port = app === 'api' ? base : nextPort++;
     const p = await startService({
       name,
       app,
+      ...(script ? { script } : {}),
       healthPort: port,
       logDir,
       env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
@@ -99,13 +102,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     databaseUrl: PG,
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
-    startWorker: (name, extraEnv = {}) => {
+    startWorker: (name, extraEnv = {}, script) => {
       const workerName = name ?? `worker-${workers++}`;
-      return start(workerName, 'worker', {
-        WORKER_ID: `${workerName}-${id}`,
-        ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
-        ...extraEnv,
-      });
+      return start(
+        workerName,
+        'worker',
+        {
+          WORKER_ID: `${workerName}-${id}`,
+          ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
+          ...extraEnv,
+        },
+        script,
+      );
     },
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { backoffSchema, formatIssues, jobTypeSchema, poolSchema, timeoutsSchema } from '@jobplane/contracts';
-import type { HandlerDefinition, JobContext } from '@jobplane/worker-service';
+import type { HandlerDefinition, JobContext } from '@jobplane/worker-service/handler';
 
 /** A handler as its author declares it: `handle` sees the payload as the schema outputs it. */
 export interface HandlerSpec<S extends z.ZodType> extends Omit<HandlerDefinition, 'payload' | 'handle'> {

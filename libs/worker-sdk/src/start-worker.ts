@@ -1,21 +1,6 @@
 import { isMainThread } from 'node:worker_threads';
-import { loadConfig, parsePools } from '@jobplane/config';
-import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
-import {
-  createLogger,
-  createMetricsRegistry,
-  onShutdownSignal,
-  startHealthServer,
-} from '@jobplane/telemetry';
-import {
-  AnyHandlerDefinition,
-  BUILT_IN_HANDLERS,
-  HandlerRegistry,
-  ISOLATE_ENV,
-  loadDefinition,
-  WorkerRuntime,
-  workerSettingsFrom,
-} from '@jobplane/worker-service';
+import { ISOLATE_ENV, type AnyHandlerDefinition } from '@jobplane/worker-service/handler';
+import type { WorkerRuntime } from '@jobplane/worker-service';
 
 export interface StartWorkerOptions {
   handlers: AnyHandlerDefinition[];
@@ -33,6 +18,7 @@ export interface StartWorkerOptions {
 
 export interface RunningWorker {
   workerId: string;
+  /** Null inside an isolate, where no worker starts. */
   runtime: WorkerRuntime | null;
   /** Drains (WORKER_DRAIN_SECONDS), hands back what did not finish, closes connections. */
   stop(): Promise<void>;
@@ -44,58 +30,10 @@ export interface RunningWorker {
  * that starts a worker was loaded into a thread or child process to run a handler) it does nothing.
  */
 export async function startWorker(opts: StartWorkerOptions): Promise<RunningWorker> {
-  const env = opts.env ?? process.env;
   if (!isMainThread || process.env[ISOLATE_ENV]) return { workerId: '', runtime: null, stop: async () => {} };
-
-  const config = loadConfig(env, { required: ['AMQP_URL'] });
-  const logger = createLogger('worker', config.LOG_LEVEL);
-  const registry = new HandlerRegistry().register(
-    ...(opts.builtIns ? BUILT_IN_HANDLERS : []),
-    ...opts.handlers,
-  );
-  // An isolated handler whose module does not export it would fail every job: refuse to start.
-  for (const def of opts.handlers) {
-    if (def.execution === 'thread' || def.execution === 'process')
-      await loadDefinition(def.module!, def.type);
-  }
-  const pools = resolvePools(opts, env.WORKER_POOLS ? config.WORKER_POOLS : undefined, config.WORKER_POOLS);
-  const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-custom-worker', logger });
-  await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
-  const runtime = new WorkerRuntime(bus, registry, logger.child({ context: 'WorkerRuntime' }), {
-    ...workerSettingsFrom(config),
-    pools,
-    version: opts.version ?? env.npm_package_version ?? '0.0.0',
-  });
-  await runtime.start();
-  const health = await startHealthServer({
-    port: config.HEALTH_PORT,
-    registry: createMetricsRegistry('worker'),
-    accepting: () => runtime.isAccepting(),
-    ready: [{ name: 'rabbitmq', check: () => assertConnected(bus) }],
-  });
-  logger.info({ workerId: runtime.workerId, pools, types: registry.types() }, 'worker running');
-
-  let stopping: Promise<void> | null = null;
-  const stop = () =>
-    (stopping ??= (async () => {
-      await runtime.stop();
-      health.close();
-      await bus.close();
-    })());
-  if (opts.handleSignals ?? true) {
-    onShutdownSignal(logger, config.WORKER_DRAIN_SECONDS * 1000 + config.SHUTDOWN_TIMEOUT_MS, stop);
-  }
-  return { workerId: runtime.workerId, runtime, stop };
-}
-
-function resolvePools(
-  opts: StartWorkerOptions,
-  configured: string | undefined,
-  fallback: string,
-): { pool: string; concurrency: number }[] {
-  if (opts.pools) return typeof opts.pools === 'string' ? parsePools(opts.pools) : opts.pools;
-  if (configured) return parsePools(configured);
-  const named = [...new Set(opts.handlers.map((h) => h.pool).filter((p): p is string => Boolean(p)))];
-  const concurrency = parsePools(fallback)[0]!.concurrency;
-  return named.length ? named.map((pool) => ({ pool, concurrency })) : parsePools(fallback);
+  // Required here, not imported above: every isolate imports this package with the handler's
+  // module and must not pay for loading the runtime (AMQP, NestJS, metrics) it never uses.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runWorker } = require('./run-worker') as typeof import('./run-worker');
+  return runWorker(opts);
 }

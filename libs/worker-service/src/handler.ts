@@ -11,6 +11,9 @@ export interface JobLog {
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
+/** Set in an isolate's environment so a module that starts a worker does not start one in there. */
+export const ISOLATE_ENV = 'JOBPLANE_ISOLATE';
+
 /** Where a handler runs: on the worker's event loop, in a worker thread, or in a child process. */
 export type ExecutionMode = 'inline' | 'thread' | 'process';
 

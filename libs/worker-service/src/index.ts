@@ -3,4 +3,4 @@ export * from './handlers';
 export * from './worker-runtime';
 export * from './worker.module';
 export { loadDefinition } from './isolation/load-definition';
-export { ISOLATE_ENV, ISOLATE_ERRORS } from './isolation/protocol';
+export { ISOLATE_ERRORS } from './isolation/protocol';

@@ -23,8 +23,7 @@ export type FromIsolate =
   | { kind: 'result'; ok: true; result: unknown }
   | { kind: 'result'; ok: false; error: JobError };
 
-/** Set in an isolate's environment so a module that starts a worker does not start one in there. */
-export const ISOLATE_ENV = 'JOBPLANE_ISOLATE';
+export { ISOLATE_ENV } from '../handler';
 
 /** Error codes of isolate failures (retryable: another attempt may well fit). */
 export const ISOLATE_ERRORS = {
