@@ -9,6 +9,7 @@ export {
   NonRetryableError,
   RateLimitedError,
   RetryableError,
+  validatePayload,
   type AnyHandlerDefinition,
   type ExecutionMode,
   type HandlerDefinition,
