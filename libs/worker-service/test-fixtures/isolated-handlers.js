@@ -16,7 +16,8 @@ exports.reporter = {
 exports.polite = {
   type: 'fixture.polite',
   handle: async (ctx) => {
-    ctx.log('started', { pid: process.pid });
+    ctx.signal.throwIfAborted();
+    ctx.progress({ step: 'waiting' });
     await new Promise((resolve, reject) => {
       const t = setTimeout(resolve, 60_000);
       ctx.signal.addEventListener('abort', () => {

@@ -50,6 +50,8 @@ function alive(pid: number): boolean {
 }
 
 const logger = createLogger('isolation-test', 'silent');
+// Starting an isolate takes a while on a loaded machine.
+jest.setTimeout(20_000);
 
 describe.each(['thread', 'process'] as const)('isolated execution in a %s', (mode) => {
   beforeAll(() => {
@@ -108,14 +110,15 @@ describe.each(['thread', 'process'] as const)('isolated execution in a %s', (mod
   });
 
   it('ends a handler that honours its signal as cancelled, well within the grace', async () => {
-    const r = runner('fixture.polite', new Recorder(), { graceMs: 5_000 });
+    const events = new Recorder();
+    const r = runner('fixture.polite', events, { graceMs: 5_000 });
     const outcome = r.run();
-    await new Promise((res) => setTimeout(res, 300));
+    await waitFor(() => events.published.some((e) => e.type === 'job.progress'), 10_000);
     const t0 = Date.now();
     r.stop('cancel', 'user asked');
     expect(await outcome).toEqual({ kind: 'cancelled' });
     expect(Date.now() - t0).toBeLessThan(1_000);
-  });
+  }, 15_000);
 
   it('kills a handler that ignores its cancel once the grace is over', async () => {
     const pids: number[] = [];
@@ -130,7 +133,7 @@ describe.each(['thread', 'process'] as const)('isolated execution in a %s', (mod
       { mode, entry: ENTRY },
     );
     const settled = isolate.result.catch((e: Error) => e);
-    await waitFor(() => pids.length > 0);
+    await waitFor(() => pids.length > 0, 10_000);
     isolate.abort('cancelled');
     await new Promise((res) => setTimeout(res, 200));
     isolate.kill();
