@@ -68,10 +68,10 @@ describe('worker runtime (distributed)', () => {
   });
 
   it.each([
-    ['inline', 'test.wait.inline'],
-    ['thread', 'test.wait.thread'],
-    ['process that ignores its signal', 'test.stubborn.process'],
-  ])('cancels a running %s handler within 2 s', async (what, type) => {
+    ['inline handler', 'test.wait.inline'],
+    ['thread handler', 'test.wait.thread'],
+    ['process handler that ignores its signal', 'test.stubborn.process'],
+  ])('cancels a running %s within 2 s', async (what, type) => {
     const job = await submit(ctx.api, { type, pool: 'rt' });
     await waitForState(ctx.api, job.id, ['running']);
     // The handler is really under way (the isolate has loaded and logged) before the cancel.
@@ -84,7 +84,7 @@ describe('worker runtime (distributed)', () => {
     expect(res.status).toBe(202);
     const done = await waitForState(ctx.api, job.id, TERMINAL, 5_000);
     const ms = Date.now() - t0;
-    console.log(`cancel of a ${what}: cancelled after ${ms} ms`);
+    console.log(`cancel of an ${what}: cancelled after ${ms} ms`);
     expect(done.state).toBe('cancelled');
     expect(ms).toBeLessThan(2_000);
     const pid = started!.pid as number;
@@ -97,6 +97,30 @@ describe('worker runtime (distributed)', () => {
       [job.id],
     );
     expect(terminal.rows[0].n).toBe(1);
+  });
+
+  it('times out a process handler that ignores its signal at the hard limit, killing it', async () => {
+    const job = await submit(ctx.api, {
+      type: 'test.stubborn.process',
+      pool: 'rt',
+      timeouts: { hardMs: 1_000 },
+    });
+    const done = await waitForState(ctx.api, job.id, TERMINAL, 10_000);
+    expect(done).toMatchObject({ state: 'timeout', error: { code: 'timed_out' } });
+    const pid = logLinesOf(worker, job.id).find((l) => typeof l.pid === 'number')!.pid as number;
+    await eventually(() => !alive(pid), { timeoutMs: 2_000, what: `isolate ${pid} killed` });
+  });
+
+  it('announces itself: host, pid, version, pools with their concurrency', async () => {
+    const { rows } = await ctx.pg.query(`SELECT * FROM workers WHERE id LIKE 'fixture-%'`);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({
+      pid: worker.child.pid,
+      pools: [{ pool: 'rt', concurrency: 8 }],
+      draining: false,
+    });
+    expect(rows[0].host).toBeTruthy();
+    expect(rows[0].version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it('holds a cancel made while no worker was up: the job never runs to the end', async () => {
