@@ -84,7 +84,7 @@ describe('worker runtime (distributed)', () => {
     expect(res.status).toBe(202);
     const done = await waitForState(ctx.api, job.id, TERMINAL, 5_000);
     const ms = Date.now() - t0;
-    console.log(`cancel of an ${what}: cancelled after ${ms} ms`);
+    console.log(`cancel (${what}): cancelled after ${ms} ms`);
     expect(done.state).toBe('cancelled');
     expect(ms).toBeLessThan(2_000);
     const pid = started!.pid as number;
