@@ -45,9 +45,12 @@ export class AttemptRunner {
     this.timeouts = { ...handler.timeouts, ...msg.data.timeouts };
   }
 
-  /** Fires the handler's signal; after the grace the attempt ends without it. */
+  /**
+   * Fires the handler's signal; after the grace the attempt ends without it. A soft limit only asks,
+   * so a later hard limit, cancel or shutdown still takes over.
+   */
   stop(reason: StopReason, message: string): void {
-    if (this.reason) return;
+    if (this.reason && this.reason !== 'soft_limit') return;
     this.reason = reason;
     this.controller.abort(new Error(message));
     if (reason !== 'soft_limit') {
