@@ -39,12 +39,12 @@ describe('worker drain and scaling (distributed)', () => {
     return r.rows[0].n as number;
   }
 
-  it('SIGTERM during 20 running sleep jobs: exit 0, all handed back and finished on another worker once', async () => {
+  it('SIGTERM during 20 running sleep jobs: exit 0, unfinished ones handed back and finished on another worker once', async () => {
     const a = await ctx.stack.startWorker('drain-a', { WORKER_POOLS: 'drain:20' });
     const ids = (
       await Promise.all(
         Array.from({ length: 20 }, () =>
-          submit(ctx.api, { type: 'sleep', pool: 'drain', payload: { seconds: 4 } }),
+          submit(ctx.api, { type: 'sleep', pool: 'drain', payload: { seconds: 8 } }),
         ),
       )
     ).map((j) => j.id);
@@ -61,15 +61,17 @@ describe('worker drain and scaling (distributed)', () => {
       timeoutMs: 30_000,
       what: '20 jobs terminal',
     });
+    const handedBack = done.filter((r) => r.starts > 1);
     console.log(
-      `drain: drain-a exited 0 after ${stopMs} ms (WORKER_DRAIN_SECONDS=1); 20 jobs finished on drain-b`,
+      `drain: drain-a exited 0 after ${stopMs} ms (WORKER_DRAIN_SECONDS=1); ${handedBack.length} of 20 handed back and finished on drain-b`,
     );
     expect(stopMs).toBeLessThan(6_000);
-    for (const r of done) {
-      // Handed back, not failed: the same attempt ran again, on the other worker, and ended once.
-      expect(r).toMatchObject({ state: 'succeeded', attempt: 1, terminal: 1, starts: 2 });
-      expect(r.worker_id).toMatch(/^drain-b-/);
-    }
+    // Every job succeeded once, on its first attempt: a hand-back spends no attempt.
+    expect(done.filter((r) => r.state !== 'succeeded' || r.terminal !== 1 || r.attempt !== 1)).toEqual([]);
+    // 8 s jobs and a 1 s drain: (nearly) all were unfinished; they ran again on the other worker.
+    expect(handedBack.length).toBeGreaterThanOrEqual(15);
+    for (const r of handedBack)
+      expect(r).toMatchObject({ starts: 2, worker_id: expect.stringMatching(/^drain-b-/) });
     expect(await stopService(b)).toBe(0);
   });
 
@@ -89,11 +91,11 @@ describe('worker drain and scaling (distributed)', () => {
       }
     })();
     const succeeded = () => countIn(ids, `state = 'succeeded'`);
-    await eventually(succeeded, { until: (n) => n >= 200, timeoutMs: 60_000, what: '200 succeeded' });
+    await eventually(succeeded, { until: (n) => n >= 100, timeoutMs: 90_000, what: '100 succeeded' });
     const extra: ServiceProcess[] = [];
     for (let i = 1; i <= 3; i++) extra.push(await ctx.stack.startWorker(`scale-${i}`, env));
     console.log(`scale: 4 workers after ${Date.now() - t0} ms`);
-    await eventually(succeeded, { until: (n) => n >= 1_000, timeoutMs: 60_000, what: '1,000 succeeded' });
+    await eventually(succeeded, { until: (n) => n >= 1_000, timeoutMs: 90_000, what: '1,000 succeeded' });
     const codes = await Promise.all(extra.map((p) => stopService(p)));
     console.log(`scale: back to 1 worker after ${Date.now() - t0} ms (exit codes ${codes.join(', ')})`);
     expect(codes).toEqual([0, 0, 0]);
@@ -116,5 +118,5 @@ describe('worker drain and scaling (distributed)', () => {
     expect(done.filter((r) => r.attempt !== 1)).toEqual([]);
     expect(workers.size).toBe(4);
     expect(await stopService(first)).toBe(0);
-  });
+  }, 300_000);
 });
