@@ -20,6 +20,8 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
     '^@jobplane/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/index.ts'),
+    // Subpath entries (package.json "exports") of a lib: one of its source files.
+    '^@jobplane/([a-z-]+)/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/$2.ts'),
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
 };

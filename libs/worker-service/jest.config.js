@@ -1,1 +1,6 @@
-module.exports = { ...require('../../jest.preset.js'), displayName: 'worker-service', rootDir: __dirname, roots: ['<rootDir>/src'] };
+module.exports = {
+  ...require('../../jest.preset.js'),
+  displayName: 'worker-service',
+  rootDir: __dirname,
+  roots: ['<rootDir>/src'],
+};

@@ -262,6 +262,12 @@ export class EventApplier {
       }));
     // A cancel that raced the start: tell the worker now.
     if (job?.cancelRequestedAt) outbox.push(cancelCommand(job));
+    if (!job) {
+      // Cancelled while its dispatch waited in a queue (its worker down or restarting, so the
+      // broadcast reached no one): the attempt that just began must stop, not run to the end.
+      const current = await lockJob(tx, m.jobId);
+      if (current?.state === 'cancelled' && current.attempt === attempt) outbox.push(cancelCommand(current));
+    }
     return { changed: job !== null };
   }
 

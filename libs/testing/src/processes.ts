@@ -22,6 +22,8 @@ export interface ServiceProcess {
 export async function startService(opts: {
   name: string;
   app: 'api' | 'scheduler' | 'worker' | 'audit' | 'embedded';
+  /** Run this script instead of the app's built main (a custom worker, say). */
+  script?: string;
   env: Record<string, string>;
   healthPort: number;
   logDir: string;
@@ -30,7 +32,8 @@ export async function startService(opts: {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [join(REPO_ROOT, 'apps', opts.app, 'dist', 'main.js')], {
+  const script = opts.script ?? join(REPO_ROOT, 'apps', opts.app, 'dist', 'main.js');
+  const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -24,7 +24,8 @@ export interface Stack {
   amqpUrl: string;
   databaseUrl: string;
   processes: ServiceProcess[];
-  startWorker(name?: string, env?: Record<string, string>): Promise<ServiceProcess>;
+  /** Starts one more worker; `script` runs a custom worker instead of apps/worker. */
+  startWorker(name?: string, env?: Record<string, string>, script?: string): Promise<ServiceProcess>;
   /** Starts one more api replica on its own port (same database, vhost and Redis). */
   startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
   /** Starts one more scheduler replica. */
@@ -98,6 +99,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     name: string,
     app: 'api' | 'scheduler' | 'worker' | 'audit',
     extra: Record<string, string> = {},
+    script?: string,
   ) => {
     const port = app === 'api' && name === 'api' ? base : nextPort++;
     // Only the first api serves gRPC (its port is fixed); extra replicas are HTTP-only.
@@ -106,6 +108,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     const p = await startService({
       name,
       app,
+      ...(script ? { script } : {}),
       healthPort: port,
       logDir,
       env: {
@@ -152,13 +155,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const p = await start(name, 'api');
       return { url: new URL(p.healthUrl).origin, process: p };
     },
-    startWorker: (name, extraEnv = {}) => {
+    startWorker: (name, extraEnv = {}, script) => {
       const workerName = name ?? `worker-${workers++}`;
-      return start(workerName, 'worker', {
-        WORKER_ID: `${workerName}-${id}`,
-        ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
-        ...extraEnv,
-      });
+      return start(
+        workerName,
+        'worker',
+        {
+          WORKER_ID: `${workerName}-${id}`,
+          ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
+          ...extraEnv,
+        },
+        script,
+      );
     },
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));

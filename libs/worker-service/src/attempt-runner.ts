@@ -1,7 +1,8 @@
 import { ERROR_CODES, JobError, MessageOf, Progress } from '@jobplane/contracts';
 import type { Logger } from '@jobplane/telemetry';
 import { EventPublisher, ProgressThrottle } from './event-publisher';
-import { HandlerDefinition, toJobError, validatePayload } from './handler';
+import { HandlerDefinition, JobContext, JobLog, LogLevel, toJobError, validatePayload } from './handler';
+import { Isolate } from './isolation/isolate';
 
 /** Why an attempt's signal fired. */
 export type StopReason = 'cancel' | 'soft_limit' | 'hard_limit' | 'shutdown';
@@ -16,36 +17,55 @@ export type Outcome =
 /**
  * Runs one attempt of a job: started, the handler with its signal and time limits, throttled
  * progress, then exactly one outcome. A handler that ignores its signal after a cancel or the hard
- * limit is abandoned once `graceMs` is over (an inline handler cannot be killed; isolated execution
- * is what kills it), so the outcome and the worker's slot never wait for it.
+ * limit is abandoned once `graceMs` is over, so the outcome and the worker's slot never wait for it:
+ * an isolated one (thread, process) is killed then; an inline one cannot be and runs on unobserved.
  */
 export class AttemptRunner {
   private readonly controller = new AbortController();
   private reason: StopReason | null = null;
   private abandon: (() => void) | null = null;
+  private isolate: Isolate | null = null;
+  /** The job's own limits, field by field over the handler's defaults. */
+  private readonly timeouts: { softMs?: number; hardMs?: number };
 
   constructor(
     private readonly msg: MessageOf<'job.dispatch'>,
     private readonly handler: HandlerDefinition,
     private readonly events: EventPublisher,
     private readonly log: Logger,
-    private readonly opts: { workerId: string; graceMs: number; progressIntervalMs: number },
-  ) {}
+    private readonly opts: {
+      workerId: string;
+      graceMs: number;
+      progressIntervalMs: number;
+      heartbeatIntervalMs?: number;
+      /** Child entry override for isolated execution (tests from sources). */
+      isolateEntry?: string;
+    },
+  ) {
+    this.timeouts = { ...handler.timeouts, ...msg.data.timeouts };
+  }
 
-  /** Fires the handler's signal; after the grace the attempt ends without it. */
+  /**
+   * Fires the handler's signal; after the grace the attempt ends without it. A soft limit only asks,
+   * so a later hard limit, cancel or shutdown still takes over.
+   */
   stop(reason: StopReason, message: string): void {
-    if (this.reason) return;
+    if (this.reason && this.reason !== 'soft_limit') return;
     this.reason = reason;
     this.controller.abort(new Error(message));
     if (reason !== 'soft_limit') {
-      setTimeout(() => this.abandon?.(), this.opts.graceMs).unref();
+      setTimeout(() => {
+        this.isolate?.kill();
+        this.abandon?.();
+      }, this.opts.graceMs).unref();
     }
   }
 
   async run(): Promise<Outcome> {
     const { msg } = this;
     const job = { jobId: msg.jobId, tenant: msg.tenant };
-    const { attempt, timeouts } = msg.data;
+    const { attempt } = msg.data;
+    const { timeouts } = this;
     const timers = [
       timeouts?.softMs
         ? setTimeout(
@@ -65,33 +85,71 @@ export class AttemptRunner {
       this.opts.progressIntervalMs,
       (err) => this.log.warn({ err }, 'progress not published'),
     );
+    const heartbeat = new ProgressThrottle<true>(
+      () => this.events.publish('job.heartbeat', job, { attempt, workerId: this.opts.workerId }),
+      this.opts.heartbeatIntervalMs ?? 1_000,
+      (err) => this.log.warn({ err }, 'heartbeat not published'),
+    );
     try {
       await this.events.publish('job.started', job, { attempt, workerId: this.opts.workerId });
       const abandoned = new Promise<Outcome>(
         (resolve) => (this.abandon = () => resolve(this.stoppedOutcome(null))),
       );
-      const outcome = await Promise.race([this.execute(progress), abandoned]);
-      await progress.flush();
+      const outcome = await Promise.race([this.execute(progress, heartbeat), abandoned]);
+      await Promise.all([progress.flush(), heartbeat.flush()]);
       return outcome;
     } finally {
       timers.forEach((t) => t && clearTimeout(t));
+      this.isolate?.kill();
     }
   }
 
-  private async execute(progress: ProgressThrottle<Progress>): Promise<Outcome> {
-    const { msg } = this;
+  private async execute(
+    progress: ProgressThrottle<Progress>,
+    heartbeat: ProgressThrottle<true>,
+  ): Promise<Outcome> {
+    const { msg, handler } = this;
+    const writeLog = (level: LogLevel, message: string, fields?: Record<string, unknown>) =>
+      this.log[level]({ ...fields, from: 'handler' }, message);
     try {
-      const result = await this.handler.handle({
+      const job = {
         jobId: msg.jobId,
         tenant: msg.tenant,
         type: msg.data.type,
         pool: msg.data.pool,
         attempt: msg.data.attempt,
         maxAttempts: msg.data.maxAttempts,
-        payload: validatePayload(this.handler, msg.data.payload),
-        signal: this.controller.signal,
-        progress: (p) => progress.push(p),
-      });
+        payload: validatePayload(handler, msg.data.payload),
+      };
+      const mode = handler.execution ?? 'inline';
+      let result: unknown;
+      if (mode === 'inline') {
+        const ctx: JobContext = {
+          ...job,
+          signal: this.controller.signal,
+          progress: (p) => progress.push(p),
+          log: jobLog(writeLog),
+          heartbeat: () => heartbeat.push(true),
+        };
+        result = await handler.handle(ctx);
+      } else {
+        const isolate = new Isolate(
+          handler.module!,
+          job,
+          { progress: (p) => progress.push(p), log: writeLog, heartbeat: () => heartbeat.push(true) },
+          {
+            mode,
+            ...(handler.memoryLimitMb ? { memoryLimitMb: handler.memoryLimitMb } : {}),
+            ...(this.opts.isolateEntry ? { entry: this.opts.isolateEntry } : {}),
+          },
+        );
+        this.isolate = isolate;
+        // A stop that came before the isolate existed, or comes later: relay it.
+        const relay = () => isolate.abort(String((this.controller.signal.reason as Error)?.message));
+        if (this.controller.signal.aborted) relay();
+        else this.controller.signal.addEventListener('abort', relay, { once: true });
+        result = await isolate.result;
+      }
       // A handler that cleaned up after a soft limit and returned a result succeeded.
       if (this.reason && this.reason !== 'soft_limit') return this.stoppedOutcome(null);
       return { kind: 'succeeded', result: result ?? null };
@@ -110,8 +168,7 @@ export class AttemptRunner {
       case 'soft_limit':
       case 'hard_limit': {
         const limit = this.reason === 'soft_limit' ? 'soft' : 'hard';
-        const ms =
-          this.reason === 'soft_limit' ? this.msg.data.timeouts?.softMs : this.msg.data.timeouts?.hardMs;
+        const ms = this.reason === 'soft_limit' ? this.timeouts.softMs : this.timeouts.hardMs;
         return {
           kind: 'failed',
           error: {
@@ -126,4 +183,10 @@ export class AttemptRunner {
         return { kind: 'failed', error: toJobError(err) };
     }
   }
+}
+
+function jobLog(write: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void): JobLog {
+  const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>
+    write(level, message, fields);
+  return Object.assign(at('info'), { debug: at('debug'), warn: at('warn'), error: at('error') });
 }

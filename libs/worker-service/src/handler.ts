@@ -1,5 +1,21 @@
-import { formatIssues, type JobError, type Progress } from '@jobplane/contracts';
+import { formatIssues, type Backoff, type JobError, type Progress } from '@jobplane/contracts';
 import type { z } from 'zod';
+
+/** Structured logging from a handler: lines go to the worker log with the job's fields. */
+export interface JobLog {
+  (message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** Set in an isolate's environment so a module that starts a worker does not start one in there. */
+export const ISOLATE_ENV = 'JOBPLANE_ISOLATE';
+
+/** Where a handler runs: on the worker's event loop, in a worker thread, or in a child process. */
+export type ExecutionMode = 'inline' | 'thread' | 'process';
 
 /** What a handler receives for one attempt. */
 export interface JobContext<P = unknown> {
@@ -14,6 +30,9 @@ export interface JobContext<P = unknown> {
   signal: AbortSignal;
   /** Throttled; the latest value always reaches the job. */
   progress: (update: Progress) => void;
+  log: JobLog;
+  /** Tells the scheduler the attempt is alive (throttled); long silent steps should call it. */
+  heartbeat: () => void;
 }
 
 export type JobHandler<P = unknown> = (ctx: JobContext<P>) => Promise<unknown>;
@@ -23,14 +42,25 @@ export interface HandlerDefinition<P = unknown> {
   /** Validates (and may transform) the payload before the handler runs; a mismatch fails the job at once. */
   payload?: z.ZodType<P>;
   handle: JobHandler<P>;
+  /** The pool this handler is meant for (documentation and `startWorker`'s default pools). */
+  pool?: string;
+  /** Time limits used when the job itself sets none. */
+  timeouts?: { softMs?: number; hardMs?: number };
+  /** The retry policy the handler's author recommends (declared; the submitter's policy wins). */
+  retry?: { maxAttempts?: number; backoff?: Backoff };
+  /** Default `inline`. `thread` and `process` can be killed when the handler ignores its signal. */
+  execution?: ExecutionMode;
+  /** Heap limit of an isolated execution (thread: maxOldGenerationSizeMb; process: --max-old-space-size). */
+  memoryLimitMb?: number;
+  /** Absolute path or file URL of the module exporting this definition (required unless inline). */
+  module?: string;
 }
 
 /** Any handler, whatever its payload type (what the registry holds). */
-export interface AnyHandlerDefinition {
-  type: string;
+export type AnyHandlerDefinition = Omit<HandlerDefinition, 'payload' | 'handle'> & {
   payload?: z.ZodType<unknown>;
   handle: JobHandler<never>;
-}
+};
 
 /** The payload the handler will see, or the non-retryable error naming every bad field. */
 export function validatePayload<P>(def: HandlerDefinition<P>, payload: unknown): P {
@@ -44,7 +74,7 @@ export function validatePayload<P>(def: HandlerDefinition<P>, payload: unknown):
 }
 
 /** A handler failure with a stable code; `retryable` says whether another attempt may help. */
-abstract class JobFailure extends Error {
+export abstract class JobFailure extends Error {
   abstract readonly retryable: boolean;
   constructor(
     message: string,
@@ -98,9 +128,31 @@ export function toJobError(err: unknown): JobError {
       ...(err.details ? { details: err.details } : {}),
     };
   }
+  // Thrown in another realm (a worker thread) or by another copy of this library: same shape.
+  if (isFailureShaped(err)) {
+    return {
+      code: err.code,
+      message: err.message,
+      retryable: err.retryable,
+      ...(err.details ? { details: err.details } : {}),
+    };
+  }
   if (err instanceof Error)
     return { code: 'handler_failed', message: err.message, retryable: true, details: { name: err.name } };
   return { code: 'handler_failed', message: String(err), retryable: true };
+}
+
+function isFailureShaped(
+  err: unknown,
+): err is { code: string; message: string; retryable: boolean; details?: Record<string, unknown> } {
+  const e = err as Record<string, unknown> | null;
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof e.code === 'string' &&
+    typeof e.message === 'string' &&
+    typeof e.retryable === 'boolean'
+  );
 }
 
 /** Types -> handlers; refuses duplicates so two handlers can never claim one type. */
@@ -110,6 +162,11 @@ export class HandlerRegistry {
   register(...defs: AnyHandlerDefinition[]): this {
     for (const def of defs) {
       if (this.handlers.has(def.type)) throw new Error(`duplicate handler for job type "${def.type}"`);
+      if (def.execution && def.execution !== 'inline' && !def.module) {
+        throw new Error(
+          `handler "${def.type}" runs in a ${def.execution} but names no module to load it from (set \`module\`)`,
+        );
+      }
       this.handlers.set(def.type, def as unknown as HandlerDefinition);
     }
     return this;

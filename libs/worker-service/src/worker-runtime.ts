@@ -30,6 +30,8 @@ export interface WorkerOptions {
   /** Ack a delivery still running after this long (before the broker's consumer timeout redelivers it). */
   earlyAckMs?: number;
   version?: string;
+  /** Child entry of isolated handlers (tests running from sources point it at the built one). */
+  isolateEntry?: string;
 }
 
 interface Running {
@@ -212,6 +214,7 @@ export class WorkerRuntime {
         workerId: this.workerId,
         graceMs: this.options.cancelGraceMs ?? 5_000,
         progressIntervalMs: this.options.progressIntervalMs ?? 250,
+        ...(this.options.isolateEntry ? { isolateEntry: this.options.isolateEntry } : {}),
       });
       let finish!: () => void;
       this.running.set(msg.jobId, { runner, attempt, delivery, done: new Promise((r) => (finish = r)) });
@@ -245,6 +248,11 @@ export class WorkerRuntime {
       }
       this.completed++;
       delivery.ack();
+      // From receipt to confirmed outcome: the handler's time plus the worker's overhead.
+      log.info(
+        { outcome: outcome.kind, ms: Date.now() - t0, execution: handler.execution ?? 'inline' },
+        'attempt finished',
+      );
     } catch (err) {
       // The outcome could not be published: hand the delivery back so it is not lost.
       log.error({ err }, 'outcome not published; requeueing');

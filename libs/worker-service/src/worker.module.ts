@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { Config, parsePools } from '@jobplane/config';
 import type { MessageBus } from '@jobplane/messaging';
 import { Logger, startStopProvider } from '@jobplane/telemetry';
-import { HandlerDefinition, HandlerRegistry } from './handler';
+import { AnyHandlerDefinition, HandlerRegistry } from './handler';
 import { BUILT_IN_HANDLERS } from './handlers';
 import { WorkerOptions, WorkerRuntime } from './worker-runtime';
 
@@ -10,7 +10,7 @@ export interface WorkerModuleOptions extends WorkerOptions {
   bus: MessageBus;
   logger: Logger;
   /** Handlers beyond the built-ins. */
-  handlers?: HandlerDefinition<never>[];
+  handlers?: AnyHandlerDefinition[];
 }
 
 /** The tunables of WorkerOptions, read from validated configuration. */

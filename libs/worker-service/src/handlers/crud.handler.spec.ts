@@ -1,3 +1,4 @@
+import { silentLog } from './silent-log.spec-helper';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
@@ -22,6 +23,8 @@ function run(
     maxAttempts: 1,
     payload: validatePayload(def, payload) as never,
     signal,
+    log: silentLog,
+    heartbeat: () => undefined,
     progress: () => undefined,
   };
   return def.handle(ctx) as Promise<Record<string, any>>;

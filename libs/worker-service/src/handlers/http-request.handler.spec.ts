@@ -1,3 +1,4 @@
+import { silentLog } from './silent-log.spec-helper';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { JobContext, validatePayload } from '../handler';
@@ -14,6 +15,8 @@ function run(options: HttpRequestOptions, payload: unknown, signal = new AbortCo
     maxAttempts: 1,
     payload: validatePayload(def, payload) as never,
     signal,
+    log: silentLog,
+    heartbeat: () => undefined,
     progress: () => undefined,
   };
   return def.handle(ctx) as Promise<Record<string, any>>;

@@ -1,3 +1,4 @@
+import { silentLog } from './silent-log.spec-helper';
 import { loadConfig } from '@jobplane/config';
 import { HandlerRegistry, JobContext, validatePayload } from '../handler';
 import { BUILT_IN_HANDLERS, configuredHandlersFrom } from './index';
@@ -15,6 +16,8 @@ async function runIn(registry: HandlerRegistry, type: string, payload: unknown) 
     maxAttempts: 1,
     payload: validatePayload(def, payload) as never,
     signal: new AbortController().signal,
+    log: silentLog,
+    heartbeat: () => undefined,
     progress: () => undefined,
   };
   return def.handle(ctx) as Promise<Record<string, any>>;

@@ -1,3 +1,4 @@
+import { silentLog } from './silent-log.spec-helper';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { JobContext, validatePayload } from '../handler';
@@ -14,6 +15,8 @@ function run(options: ProcessExecOptions, payload: unknown, signal = new AbortCo
     maxAttempts: 1,
     payload: validatePayload(def, payload) as never,
     signal,
+    log: silentLog,
+    heartbeat: () => undefined,
     progress: () => undefined,
   };
   return def.handle(ctx) as Promise<Record<string, any>>;

@@ -1,3 +1,4 @@
+import { silentLog } from './silent-log.spec-helper';
 import type { Progress } from '@jobplane/contracts';
 import { JobContext, validatePayload } from '../handler';
 import { mulberry32, simulationMockHandler } from './simulation-mock.handler';
@@ -13,6 +14,8 @@ function run(payload: unknown, signal = new AbortController().signal) {
     maxAttempts: 1,
     payload: validatePayload(simulationMockHandler, payload) as never,
     signal,
+    log: silentLog,
+    heartbeat: () => undefined,
     progress: (p) => updates.push(p),
   };
   return { result: simulationMockHandler.handle(ctx) as Promise<Record<string, any>>, updates };
