@@ -164,7 +164,9 @@ describe.each(cases)('render with %s', (_name, files) => {
         ),
       );
       const direct = Object.fromEntries(
-        [...env(c).values()].map((v: any) => [v.name, v.value ?? placeholders[v.name]]),
+        [...env(c).values()]
+          .filter((v: any) => !v.valueFrom?.secretKeyRef?.optional) // absent from the Secret: unset
+          .map((v: any) => [v.name, v.value ?? placeholders[v.name]]),
       );
       const all: Record<string, string> = { ...fromConfigMaps, ...direct };
       const unknown = Object.keys(all).filter(
@@ -172,7 +174,7 @@ describe.each(cases)('render with %s', (_name, files) => {
       );
       expect([d.metadata.name, unknown]).toEqual([d.metadata.name, []]);
       const secretVars = [...env(c).values()]
-        .filter((v: any) => v.valueFrom?.secretKeyRef)
+        .filter((v: any) => v.valueFrom?.secretKeyRef && !v.valueFrom.secretKeyRef.optional)
         .map((v: any) => v.name as string);
       const loaded = config.loadConfig(all, { required: secretVars });
       if (d.metadata.labels!['app.kubernetes.io/component'] === 'worker')
@@ -243,7 +245,10 @@ describe.each(cases)('render with %s', (_name, files) => {
       REDIS_URL: keys.redisUrl,
     };
     for (const d of deployments) {
-      const e = [...env(mainContainer(d)).values()].filter((v: any) => v.valueFrom?.secretKeyRef);
+      // Optional references (BOOTSTRAP_ADMIN_KEY) are not connection URLs the app requires.
+      const e = [...env(mainContainer(d)).values()].filter(
+        (v: any) => v.valueFrom?.secretKeyRef && !v.valueFrom.secretKeyRef.optional,
+      );
       expect([d.metadata.name, e.map((v: any) => v.name).sort()]).toEqual([
         d.metadata.name,
         wants[d.metadata.labels!['app.kubernetes.io/component']!]!.sort(),
@@ -443,32 +448,31 @@ describe('example-specific renders', () => {
     ).toEqual([['jobplane-worker-b', 1, 4]]);
   });
 
-  it('gRPC is a reserved, disabled port that can be switched on', () => {
+  it('serves gRPC on its own port by default (GRPC_PORT), and turns it off with GRPC_PORT=0', () => {
     const api = (objs: K8sObject[]) =>
       ofKind(objs, 'Service').find((s) => s.metadata.name === 'jobplane-api')!;
-    expect(api(render()).spec.ports.map((p: any) => p.name)).toEqual(['http', 'metrics']);
-    expect(api(render([], ['--set', 'api.grpc.enabled=true'])).spec.ports).toContainEqual(
-      expect.objectContaining({ name: 'grpc', port: 50051 }),
-    );
+    const apiEnv = (objs: K8sObject[]) =>
+      env(firstContainer(ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-api')!));
+    const on = render();
+    expect(api(on).spec.ports).toContainEqual(expect.objectContaining({ name: 'grpc', port: 50051 }));
+    expect(apiEnv(on).get('GRPC_PORT')).toMatchObject({ value: '50051' });
+    const off = render([], ['--set', 'api.grpc.enabled=false']);
+    expect(api(off).spec.ports.map((p: any) => p.name)).toEqual(['http', 'metrics']);
+    expect(apiEnv(off).get('GRPC_PORT')).toMatchObject({ value: '0' });
+  });
+
+  it('passes an optional bootstrap admin key from the Secret to the api only', () => {
+    const objs = render([], ['--set', `secrets.bootstrapAdminKey=jp_${'a'.repeat(16)}_${'b'.repeat(43)}`]);
+    const api = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-api')!;
+    expect(env(firstContainer(api)).get('BOOTSTRAP_ADMIN_KEY')).toMatchObject({
+      valueFrom: { secretKeyRef: { key: 'BOOTSTRAP_ADMIN_KEY', optional: true } },
+    });
+    expect(ofKind(objs, 'Secret')[0]!.stringData).toHaveProperty('BOOTSTRAP_ADMIN_KEY');
+    for (const d of ofKind(objs, 'Deployment').filter((x) => x.metadata.name !== 'jobplane-api'))
+      expect(env(firstContainer(d)).has('BOOTSTRAP_ADMIN_KEY')).toBe(false);
   });
 });
 
-describe('scheduler pool seed', () => {
-  it('renders POOLS from the pools that declare capacity or rate, in a form the scheduler parses', () => {
-    const objs = render(
-      [],
-      [
-        '--set-json',
-        'workers.pools=[{"name":"default","concurrency":8,"capacity":20,"rate":"60/min"},{"name":"gpu","concurrency":1,"capacity":0},{"name":"bulk","concurrency":4}]',
-      ],
-    );
-    const scheduler = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-scheduler')!;
-    const pools = env(scheduler.spec.template.spec.containers[0]).get('POOLS')?.value;
-    expect(pools).toBe('default:capacity=20,rate=60/min,gpu:capacity=0');
-    const loaded = config.loadConfig({ POOLS: pools }, { required: [] });
-    expect(loaded.POOLS).toBe(pools);
-    // Without capacity or rate anywhere the scheduler keeps its defaults: no POOLS at all.
-    const plain = ofKind(render(), 'Deployment').find((d) => d.metadata.name === 'jobplane-scheduler')!;
-    expect(env(plain.spec.template.spec.containers[0]).has('POOLS')).toBe(false);
-  });
-});
+function firstContainer(d: K8sObject): any {
+  return d.spec.template.spec.containers[0];
+}

@@ -45,6 +45,8 @@ through PATCH /v1/pools/{pool} are kept). */ -}}
 {{- $env := dict $s.portEnv (toString $port) -}}
 {{- $autoscaler := ternary "hpa" "" (and (eq $name "api") (dig "autoscaling" "enabled" false $v)) -}}
 {{- if and (eq $name "scheduler") $poolSpecs }}{{ $_ := set $env "POOLS" (join "," $poolSpecs) }}{{ end -}}
+{{- /* GRPC_PORT 0 turns the api's gRPC server off. */ -}}
+{{- if eq $name "api" }}{{ $_ := set $env "GRPC_PORT" (ternary (toString (int64 $v.grpc.port)) "0" (dig "grpc" "enabled" false $v)) }}{{ end -}}
 {{- $out = append $out (dict
       "id" $name "component" $name "portName" $s.portName "port" $port
       "env" $env "secretVars" $s.secretVars "autoscaler" $autoscaler
