@@ -10,7 +10,13 @@ export interface StackOptions {
   basePort?: number;
   env?: Record<string, string>;
   logDir?: string;
+  /** Checkout whose built dist the processes run (an older release, say); default this repository. */
+  root?: string;
+  /** Runs before the first process starts, with the stack's env (e.g. a migration job). */
+  prepare?: (env: Record<string, string>) => Promise<void>;
 }
+
+export type AppName = 'api' | 'scheduler' | 'worker' | 'audit';
 
 export interface Stack {
   apiUrl: string;
@@ -26,6 +32,17 @@ export interface Stack {
   startScheduler(name: string): Promise<ServiceProcess>;
   /** Starts an audit process (again, after a test stopped it). */
   startAudit(name: string): Promise<ServiceProcess>;
+  /**
+   * Starts one more process of any app, e.g. a second api replica (on its own port: its base url
+   * is its healthUrl's origin) or one from another build (`root`).
+   */
+  spawn(
+    name: string,
+    app: AppName,
+    opts?: { env?: Record<string, string>; root?: string },
+  ): Promise<ServiceProcess>;
+  /** The env every process of the stack gets (connection urls, schema, prefix, StackOptions.env). */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -64,21 +81,25 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let nextPort = base + 1;
   const start = async (
     name: string,
-    app: 'api' | 'scheduler' | 'worker' | 'audit',
+    app: AppName,
     extra: Record<string, string> = {},
+    root = opts.root,
+    apiPort = base,
   ) => {
-    const port = app === 'api' ? base : nextPort++;
+    const port = app === 'api' ? apiPort : nextPort++;
     const p = await startService({
       name,
       app,
+      root,
       healthPort: port,
       logDir,
-      env: { ...env, PORT: String(base), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
+      env: { ...env, PORT: String(apiPort), HOST: '127.0.0.1', HEALTH_PORT: String(port), ...extra },
     });
     processes.push(p);
     return p;
   };
   try {
+    await opts.prepare?.(env);
     // api first: it applies migrations, so the others start on a ready schema.
     await start('api', 'api');
     await start('scheduler', 'scheduler');
@@ -104,6 +125,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     processes,
     startScheduler: (name) => start(name, 'scheduler'),
     startAudit: (name) => start(name, 'audit'),
+    spawn: (name, app, o = {}) =>
+      start(name, app, o.env, o.root ?? opts.root, app === 'api' ? nextPort++ : base),
+    env,
     startWorker: (name, extraEnv = {}) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(workerName, 'worker', {
