@@ -6,7 +6,7 @@ import { REPO_ROOT, Stack, startService, startStack } from '@jobplane/testing';
 import { ChartConfig, chartConfig } from './harness/chart-config';
 import { HarnessExpand1763899999000 } from './harness/expand-migration';
 import { Fleet } from './harness/fleet';
-import { PhaseFigures, settle, watchLockWaits } from './harness/ledger';
+import { PhaseFigures, settle, startsByWorkerVersion, watchLockWaits } from './harness/ledger';
 import { SteadyLoad } from './harness/load';
 import { runMigrationJob } from './harness/migrate-job';
 import { oldBuild } from './harness/old-build';
@@ -140,6 +140,8 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
     await load.stop();
     const loadMs = Date.now() - t0;
     const figures = await settle(pg, load.jobs);
+    const rollingIds = load.jobs.filter((j) => j.phase === 'rolling').map((j) => j.id);
+    const rollingStartsBy = await startsByWorkerVersion(pg, rollingIds);
 
     const report = {
       versions: old
@@ -153,6 +155,7 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
       stopped: fleet.stopped.map(
         (s) => `${s.name}: exit ${s.code} in ${s.ms} ms (grace ${s.graceSeconds} s)`,
       ),
+      rollingStartsByWorkerVersion: rollingStartsBy,
       phases: figures,
     };
     console.log(`k8s harness:\n${JSON.stringify(report, null, 2)}\n${table(figures)}`);
@@ -171,6 +174,9 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
         notSucceeded: 0,
       });
     }
+    // Old and new workers both ran jobs of the rolling phase: the versions really overlapped.
+    expect(rollingStartsBy[from.name]).toBeGreaterThan(0);
+    expect(rollingStartsBy[to.name]).toBeGreaterThan(0);
     // Roughly the paced rate was kept (a stalled api would show as a shortfall).
     expect(load.jobs.length).toBeGreaterThan(((marks.cooldown! - marks.warmup!) / 1000) * RATE * 0.8);
     // Every stopped process ended within the pod's grace period (no SIGKILL); this build's drained

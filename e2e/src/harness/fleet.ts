@@ -44,7 +44,9 @@ export class Fleet {
 
   async start(app: AppName, version: { name: string; root?: string }): Promise<Replica> {
     const name = `${app}-${version.name}-${this.seq++}`;
-    const process = await this.stack.spawn(name, app, { env: this.component(app).env, root: version.root });
+    // A worker's id defaults to its host name, which in a pod is the pod's name: here, the process's.
+    const env = { ...this.component(app).env, ...(app === 'worker' ? { WORKER_ID: name } : {}) };
+    const process = await this.stack.spawn(name, app, { env, root: version.root });
     const replica: Replica = { app, version: version.name, process };
     if (app === 'api') replica.url = new URL(process.healthUrl).origin;
     this.replicas.push(replica);

@@ -101,3 +101,13 @@ export function watchLockWaits(
     },
   };
 }
+
+/** Starts per worker version (worker ids are `worker-<version>-<n>`): who ran the jobs. */
+export async function startsByWorkerVersion(pg: Client, ids: string[]): Promise<Record<string, number>> {
+  const r = await pg.query<{ version: string; n: number }>(
+    `SELECT split_part(e.data->>'workerId', '-', 2) AS version, count(*)::int AS n
+       FROM job_events e WHERE e.job_id = ANY($1) AND e.type = 'started' GROUP BY 1 ORDER BY 1`,
+    [ids],
+  );
+  return Object.fromEntries(r.rows.map((row) => [row.version, row.n]));
+}
