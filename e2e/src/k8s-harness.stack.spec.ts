@@ -116,7 +116,7 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
     // (c) helm upgrade, step 1: the pre-upgrade hook migrates while the old version still serves.
     phase('migrate');
     const locks = watchLockWaits(pg, stack.schema);
-    const hookMs = old ? await runMigrationJob(chart, to.root, stack.env) : 0;
+    const hookMs = old ? await runMigrationJob(chart, to.root, stack.env) : undefined;
     const m0 = Date.now();
     const db = await Database.open(
       { kind: 'postgres', url: stack.databaseUrl, schema: stack.schema },
