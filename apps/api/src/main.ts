@@ -10,7 +10,10 @@ import { createLogger, onShutdownSignal, pingRedis } from '@jobplane/telemetry';
 async function main() {
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
   const logger = createLogger('api', config.LOG_LEVEL);
-  const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
+  const db = await Database.open(postgresOptions(config), {
+    migrate: config.MIGRATE_ON_START,
+    awaitSchemaMs: config.SCHEMA_WAIT_SECONDS * 1000,
+  });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-api', logger });
   await bus.start(jobplaneTopology());
   // Tenant rate limits are shared by every api replica through Redis.

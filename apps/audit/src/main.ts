@@ -17,7 +17,10 @@ import {
 async function main() {
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL'] });
   const logger = createLogger('audit', config.LOG_LEVEL);
-  const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
+  const db = await Database.open(postgresOptions(config), {
+    migrate: config.MIGRATE_ON_START,
+    awaitSchemaMs: config.SCHEMA_WAIT_SECONDS * 1000,
+  });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
   await bus.start(jobplaneTopology());
 

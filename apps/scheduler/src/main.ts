@@ -25,7 +25,10 @@ import {
 async function main() {
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
   const logger = createLogger('scheduler', config.LOG_LEVEL);
-  const db = await Database.open(postgresOptions(config), { migrate: config.MIGRATE_ON_START });
+  const db = await Database.open(postgresOptions(config), {
+    migrate: config.MIGRATE_ON_START,
+    awaitSchemaMs: config.SCHEMA_WAIT_SECONDS * 1000,
+  });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-scheduler', logger });
   await bus.start(jobplaneTopology());
   const backlog = new BullmqBacklog(config.REDIS_URL, config.REDIS_PREFIX);

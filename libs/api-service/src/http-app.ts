@@ -52,6 +52,8 @@ export async function createHttpApp(
   } as never);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
   app.useGlobalFilters(new ProblemFilter(logger));
-  app.enableShutdownHooks();
+  // No enableShutdownHooks: main's onShutdownSignal owns SIGTERM and calls app.close() (which runs
+  // the lifecycle hooks). Nest's own hook closed the app at once (cutting short the embedded
+  // worker's drain) and re-raised the signal, which made a graceful stop exit 1.
   return app;
 }

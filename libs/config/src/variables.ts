@@ -70,6 +70,12 @@ export const VARIABLES = {
     description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.',
     services: ['api', 'scheduler', 'audit'],
   },
+  SCHEMA_WAIT_SECONDS: {
+    schema: z.coerce.number().min(0).max(3600).default(60),
+    description:
+      "With MIGRATE_ON_START=false: how long to wait at start for the migration job to apply this build's migrations before exiting with an error naming the pending ones.",
+    services: ['api', 'scheduler', 'audit'],
+  },
   AMQP_URL: {
     schema: url(['amqp:', 'amqps:']),
     description: 'RabbitMQ connection URL.',

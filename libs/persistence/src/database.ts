@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { mkdirSync } from 'node:fs';
-import { DataSource, QueryRunner } from 'typeorm';
+import { DataSource, MigrationInterface, QueryRunner } from 'typeorm';
 import { PGliteDriver } from 'typeorm-pglite';
 import { JobEntity } from './entities/job.entity';
 import { JobEventEntity } from './entities/job-event.entity';
@@ -11,6 +11,30 @@ export type DatabaseOptions =
   | { kind: 'postgres'; url: string; schema?: string; poolSize?: number }
   /** Embedded PGlite; no dataDir = in memory. */
   | { kind: 'pglite'; dataDir?: string };
+
+/** Options of `Database.open`. */
+export interface OpenOptions {
+  /** Apply pending migrations now (under a Postgres advisory lock). */
+  migrate?: boolean;
+  /**
+   * Without `migrate`: wait up to this long for another process (a migration job) to bring the
+   * schema up to this build's migrations, then fail naming the pending ones. Unset = no check.
+   */
+  awaitSchemaMs?: number;
+  /** Migrations run after jobplane's own: tests of online schema changes. */
+  extraMigrations?: (new () => MigrationInterface)[];
+}
+
+/** Thrown by `Database.open` when the schema stays behind this build's migrations. */
+export class SchemaBehindError extends Error {
+  constructor(readonly pending: string[]) {
+    super(
+      `database schema is behind this build: ${pending.length} pending migration(s) (${pending.join(', ')}); ` +
+        'run the migration job, or set MIGRATE_ON_START=true',
+    );
+    this.name = 'SchemaBehindError';
+  }
+}
 
 /** A transaction (or a single-statement context) that runs parameterised SQL. */
 export interface Tx {
@@ -47,15 +71,45 @@ export class Database {
     this.lock = kind === 'pglite' ? new Mutex() : null;
   }
 
-  static async open(options: DatabaseOptions, { migrate = false } = {}): Promise<Database> {
-    const dataSource = new DataSource(dataSourceOptions(options));
+  static async open(options: DatabaseOptions, open: OpenOptions = {}): Promise<Database> {
+    const dataSource = new DataSource(dataSourceOptions(options, open.extraMigrations ?? []));
     await dataSource.initialize();
     const db = new Database(dataSource, options.kind);
-    if (options.kind === 'postgres' && options.schema && options.schema !== 'public') {
-      await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+    try {
+      if (options.kind === 'postgres' && options.schema && options.schema !== 'public') {
+        await dataSource.query(`CREATE SCHEMA IF NOT EXISTS "${options.schema}"`);
+      }
+      if (open.migrate) await db.migrate();
+      else if (open.awaitSchemaMs !== undefined) await db.awaitSchema(open.awaitSchemaMs);
+    } catch (err) {
+      await db.close();
+      throw err;
     }
-    if (migrate) await db.migrate();
     return db;
+  }
+
+  /** Names of this build's migrations the schema has not applied. */
+  async pending(): Promise<string[]> {
+    const applied = new Set(
+      (await this.query<{ name: string }>('SELECT name FROM typeorm_migrations').catch(() => [])).map(
+        (r) => r.name,
+      ),
+    );
+    return this.dataSource.migrations.map((m) => m.name ?? m.constructor.name).filter((n) => !applied.has(n));
+  }
+
+  /**
+   * Waits for a migration job to apply this build's migrations (a pod started by a Helm upgrade may
+   * come up just before the hook finishes); a schema newer than the build is fine (expand steps).
+   */
+  private async awaitSchema(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const pending = await this.pending();
+      if (pending.length === 0) return;
+      if (Date.now() >= deadline) throw new SchemaBehindError(pending);
+      await new Promise((r) => setTimeout(r, Math.min(1_000, Math.max(0, deadline - Date.now()))));
+    }
   }
 
   /** Applies pending migrations; safe to run from several processes (TypeORM takes a lock table row per run). */
@@ -130,10 +184,13 @@ function txOf(runner: QueryRunner): Tx {
   };
 }
 
-function dataSourceOptions(options: DatabaseOptions): ConstructorParameters<typeof DataSource>[0] {
+function dataSourceOptions(
+  options: DatabaseOptions,
+  extraMigrations: (new () => MigrationInterface)[],
+): ConstructorParameters<typeof DataSource>[0] {
   const common = {
     entities: ENTITIES,
-    migrations: MIGRATIONS,
+    migrations: [...MIGRATIONS, ...extraMigrations],
     migrationsTableName: 'typeorm_migrations',
     synchronize: false,
   };

@@ -28,11 +28,13 @@ export async function startService(opts: {
   healthPort: number;
   logDir: string;
   readyTimeoutMs?: number;
+  /** Checkout whose built dist to run (an older release, say); default this repository. */
+  root?: string;
 }): Promise<ServiceProcess> {
   mkdirSync(opts.logDir, { recursive: true });
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const log = createWriteStream(logFile, { flags: 'a' });
-  const script = opts.script ?? join(REPO_ROOT, 'apps', opts.app, 'dist', 'main.js');
+  const script = opts.script ?? join(opts.root ?? REPO_ROOT, 'apps', opts.app, 'dist', 'main.js');
   const child = spawn(process.execPath, [script], {
     env: { ...process.env, ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -11,7 +11,13 @@ export interface StackOptions {
   basePort?: number;
   env?: Record<string, string>;
   logDir?: string;
+  /** Checkout whose built dist the processes run (an older release, say); default this repository. */
+  root?: string;
+  /** Runs before the first process starts, with the stack's env (e.g. a migration job). */
+  prepare?: (env: Record<string, string>) => Promise<void>;
 }
+
+export type AppName = 'api' | 'scheduler' | 'worker' | 'audit';
 
 export interface Stack {
   apiUrl: string;
@@ -34,6 +40,17 @@ export interface Stack {
   startAudit(name: string): Promise<ServiceProcess>;
   /** Starts one more api replica on its own port; resolves with its URL. */
   startApi(name: string): Promise<{ url: string; process: ServiceProcess }>;
+  /**
+   * Starts one more process of any app, e.g. a second api replica (on its own port: its base url
+   * is its healthUrl's origin) or one from another build (`root`).
+   */
+  spawn(
+    name: string,
+    app: AppName,
+    opts?: { env?: Record<string, string>; root?: string },
+  ): Promise<ServiceProcess>;
+  /** The env every process of the stack gets (connection urls, schema, prefix, StackOptions.env). */
+  env: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -97,18 +114,21 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   let nextPort = base + 1;
   const start = async (
     name: string,
-    app: 'api' | 'scheduler' | 'worker' | 'audit',
+    app: AppName,
     extra: Record<string, string> = {},
     script?: string,
+    root = opts.root,
+    apiPort?: number,
   ) => {
-    const port = app === 'api' && name === 'api' ? base : nextPort++;
+    const port = app === 'api' ? (apiPort ?? (name === 'api' ? base : nextPort++)) : nextPort++;
     // Only the first api serves gRPC (its port is fixed); extra replicas are HTTP-only.
     const grpc: Record<string, string> =
-      app === 'api' ? { GRPC_PORT: name === 'api' ? String(base + GRPC_PORT_OFFSET) : '0' } : {};
+      app === 'api' ? { GRPC_PORT: port === base ? String(base + GRPC_PORT_OFFSET) : '0' } : {};
     const p = await startService({
       name,
       app,
       ...(script ? { script } : {}),
+      root,
       healthPort: port,
       logDir,
       env: {
@@ -124,6 +144,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     return p;
   };
   try {
+    await opts.prepare?.(env);
     // api first: it applies migrations, so the others start on a ready schema.
     await start('api', 'api');
     await start('scheduler', 'scheduler');
@@ -155,6 +176,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       const p = await start(name, 'api');
       return { url: new URL(p.healthUrl).origin, process: p };
     },
+    spawn: (name, app, o = {}) =>
+      start(name, app, o.env, undefined, o.root ?? opts.root, app === 'api' ? nextPort++ : undefined),
+    env,
     startWorker: (name, extraEnv = {}, script) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(
