@@ -1,25 +1,34 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, ServiceProcess, startService, stopService } from '@jobplane/testing';
 import { submit } from './jobs';
-import { jobEvents, SseStream, WsClient } from './live';
+import { jobEvents, SseStream, WsClient, useLiveKey } from './live';
 
 /** Live events in embedded mode: the in-process bus carries the same notifications as RabbitMQ. */
 describe('embedded mode live events', () => {
   const port = 16000 + Math.floor(Math.random() * 1000);
   const dataDir = mkdtempSync(join(tmpdir(), 'jobplane-live-'));
   const base = `http://127.0.0.1:${port}`;
-  const api = new ApiClient(base);
+  const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
+  const api = new ApiClient(base, adminKey);
   let proc: ServiceProcess;
 
   beforeAll(async () => {
+    useLiveKey(adminKey);
     proc = await startService({
       name: 'embedded-live',
       app: 'embedded',
       healthPort: port,
       logDir: join(dataDir, 'logs'),
-      env: { PORT: String(port), DATA_DIR: dataDir, WORKER_POOLS: 'default:4', LOG_LEVEL: 'warn' },
+      env: {
+        PORT: String(port),
+        DATA_DIR: dataDir,
+        WORKER_POOLS: 'default:4',
+        LOG_LEVEL: 'warn',
+        BOOTSTRAP_ADMIN_KEY: adminKey,
+      },
     });
   });
 

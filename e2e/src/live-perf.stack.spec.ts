@@ -2,11 +2,12 @@ import { readFileSync } from 'node:fs';
 import type { JobEventView } from '@jobplane/contracts';
 import { eventually } from '@jobplane/testing';
 import { submit, useStack, waitForState } from './jobs';
-import { liveSubscribers, metricsOf, SseStream } from './live';
+import { liveSubscribers, metricsOf, SseStream, useLiveKey } from './live';
 
 /** Numbers for the closing note: live-event latency and the memory an idle SSE connection holds. */
 describe('live events: latency and memory', () => {
   const ctx = useStack({ workers: 1, workerPools: 'default:16' });
+  beforeAll(() => useLiveKey(ctx.stack.adminKey));
 
   it('delivers events to an SSE client within milliseconds of being recorded', async () => {
     const stream = await SseStream.open(`${ctx.stack.apiUrl}/v1/events`);

@@ -1,7 +1,7 @@
 import type { JobEventView } from '@jobplane/contracts';
 import { ApiClient, eventually } from '@jobplane/testing';
 import { submit, useStack, waitForState } from './jobs';
-import { jobEvents, liveSubscribers, metricsOf, SseEvent, SseStream } from './live';
+import { jobEvents, liveSubscribers, metricsOf, SseEvent, SseStream, useLiveKey } from './live';
 
 /** Live job events over SSE against the distributed stack (events travel scheduler -> notify -> api). */
 describe('live events over SSE', () => {
@@ -11,6 +11,7 @@ describe('live events over SSE', () => {
     // No silence resync within a test: whatever arrives promptly arrived live.
     env: { SSE_HEARTBEAT_MS: '200', LIVE_RESYNC_MS: '60000' },
   });
+  beforeAll(() => useLiveKey(ctx.stack.adminKey));
   const history = async (api: ApiClient, id: string): Promise<JobEventView[]> =>
     (await api.get<{ items: JobEventView[] }>(`/v1/jobs/${id}/events`)).body.items;
   const streamUrl = (id: string, query = '') => `${ctx.stack.apiUrl}/v1/jobs/${id}/events${query}`;
@@ -69,7 +70,7 @@ describe('live events over SSE', () => {
 
   it('delivers live events on replica A for a job submitted on replica B', async () => {
     const b = await ctx.stack.startApi('api-b');
-    const apiB = new ApiClient(b.url);
+    const apiB = new ApiClient(b.url, ctx.stack.adminKey);
     const job = await submit(apiB, { type: 'sleep', payload: { seconds: 2 } });
     // Subscribed after seq 1, so everything this stream gets must come live through A's hub.
     const onA = await SseStream.open(streamUrl(job.id), { 'last-event-id': '1' });

@@ -1,10 +1,11 @@
 import type { JobEventView } from '@jobplane/contracts';
 import { submit, useStack } from './jobs';
-import { WsClient } from './live';
+import { WsClient, useLiveKey } from './live';
 
 /** The WebSocket surface (`/v1/ws`) against the distributed stack. */
 describe('live events over WebSocket', () => {
   const ctx = useStack({ workers: 1, workerPools: 'default:8' });
+  beforeAll(() => useLiveKey(ctx.stack.adminKey));
   const wsUrl = () => `${ctx.stack.apiUrl.replace('http', 'ws')}/v1/ws`;
   const open = async () => {
     const c = await WsClient.open(wsUrl());

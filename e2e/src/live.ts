@@ -1,6 +1,19 @@
 import type { JobEventView } from '@jobplane/contracts';
 import { WebSocket } from 'ws';
 
+let liveKey: string | undefined;
+
+/** The API key streams and sockets send unless a test passes its own `authorization`. */
+export function useLiveKey(key: string | undefined): void {
+  liveKey = key;
+}
+
+function withKey(headers: Record<string, string>): Record<string, string> {
+  return liveKey && !('authorization' in headers)
+    ? { authorization: `Bearer ${liveKey}`, ...headers }
+    : headers;
+}
+
 export interface SseEvent {
   id?: string;
   event: string;
@@ -25,7 +38,7 @@ export class SseStream {
   static async open(url: string, headers: Record<string, string> = {}): Promise<SseStream> {
     const abort = new AbortController();
     const res = await fetch(url, {
-      headers: { accept: 'text/event-stream', ...headers },
+      headers: { accept: 'text/event-stream', ...withKey(headers) },
       signal: abort.signal,
     });
     if (!res.headers.get('content-type')?.startsWith('text/event-stream'))
@@ -133,7 +146,7 @@ export class WsClient {
   }
 
   static open(url: string, headers: Record<string, string> = {}): Promise<WsClient> {
-    const ws = new WebSocket(url, { headers });
+    const ws = new WebSocket(url, { headers: withKey(headers) });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new WsClient(ws)));
       ws.once('error', reject);

@@ -42,6 +42,7 @@ describe('OpenAPI document', () => {
       expect(undocumented).toEqual([]);
       for (const op of documented) {
         const [method, path] = op.split(' ') as [string, string];
+        if (path === '/v1/events') continue; // a live stream never ends; the live specs call it
         const url = path.replace('{id}', '01a203a6-1112-7682-8c1c-ed5d6d938638').replace('{pool}', 'default');
         const res = await t.call(method, url, {
           body: method === 'GET' || method === 'DELETE' ? undefined : {},

@@ -74,6 +74,19 @@ const op = ({ scope, responses, ...rest }: Operation) => ({
 
 const body = (name: string, required = true) => ({ required, content: json(name) });
 
+/** Paths written elsewhere (the live surfaces), given the same scope, scheme and guard answers. */
+function authenticated(
+  paths: Record<string, Record<string, Omit<Operation, 'scope'>>>,
+  scope: string,
+): Record<string, Record<string, unknown>> {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, ops]) => [
+      path,
+      Object.fromEntries(Object.entries(ops).map(([method, o]) => [method, op({ ...o, scope })])),
+    ]),
+  );
+}
+
 function jobPaths() {
   return {
     '/v1/jobs': {
@@ -412,7 +425,13 @@ export function buildOpenApiDocument(version: string = API_VERSION): Record<stri
       description: `Submit, watch, cancel and retry jobs. Authenticate with an API key: \`Authorization: Bearer jp_...\` (or \`X-Api-Key\`). Scopes: ${SCOPES.join(', ')}.`,
     },
     security: [{ apiKey: [] }],
-    paths: { ...jobPaths(), ...liveOpenApiPaths, ...adminPaths(), ...auditPaths(), ...healthPaths },
+    paths: {
+      ...jobPaths(),
+      ...authenticated(liveOpenApiPaths, 'jobs:read'),
+      ...adminPaths(),
+      ...auditPaths(),
+      ...healthPaths,
+    },
     components: {
       securitySchemes: {
         apiKey: {
