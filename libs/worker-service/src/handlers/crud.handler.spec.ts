@@ -1,9 +1,8 @@
-import { silentLog } from './silent-log.spec-helper';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import { Pool } from 'pg';
-import { JobContext, validatePayload } from '../handler';
 import { canonical, CRUD_TABLE, crudHandler, SqlQuery } from './crud.handler';
+import { runHandler } from './run-handler.spec-helper';
 
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -13,21 +12,7 @@ function run(
   jobId = randomUUID(),
   signal = new AbortController().signal,
 ) {
-  const def = crudHandler(query);
-  const ctx: JobContext<never> = {
-    jobId,
-    tenant: 't1',
-    type: def.type,
-    pool: 'default',
-    attempt: 1,
-    maxAttempts: 1,
-    payload: validatePayload(def, payload) as never,
-    signal,
-    log: silentLog,
-    heartbeat: () => undefined,
-    progress: () => undefined,
-  };
-  return def.handle(ctx) as Promise<Record<string, any>>;
+  return runHandler(crudHandler(query), payload, { jobId, signal });
 }
 
 interface Backend {

@@ -1,25 +1,10 @@
-import { silentLog } from './silent-log.spec-helper';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { JobContext, validatePayload } from '../handler';
 import { HttpRequestOptions, httpRequestHandler } from './http-request.handler';
+import { runHandler } from './run-handler.spec-helper';
 
 function run(options: HttpRequestOptions, payload: unknown, signal = new AbortController().signal) {
-  const def = httpRequestHandler(options);
-  const ctx: JobContext<never> = {
-    jobId: 'j1',
-    tenant: 't',
-    type: def.type,
-    pool: 'default',
-    attempt: 1,
-    maxAttempts: 1,
-    payload: validatePayload(def, payload) as never,
-    signal,
-    log: silentLog,
-    heartbeat: () => undefined,
-    progress: () => undefined,
-  };
-  return def.handle(ctx) as Promise<Record<string, any>>;
+  return runHandler(httpRequestHandler(options), payload, { signal });
 }
 
 /** A name server that answers with fixed addresses (a name resolving to loopback, rebinding). */

@@ -1,26 +1,12 @@
-import { silentLog } from './silent-log.spec-helper';
 import { loadConfig } from '@jobplane/config';
-import { HandlerRegistry, JobContext, validatePayload } from '../handler';
+import { HandlerRegistry } from '../handler';
 import { BUILT_IN_HANDLERS, configuredHandlersFrom } from './index';
+import { runHandler } from './run-handler.spec-helper';
 
 const config = (env: Record<string, string>) => loadConfig({ AMQP_URL: 'amqp://localhost', ...env });
 
-async function runIn(registry: HandlerRegistry, type: string, payload: unknown) {
-  const def = registry.get(type)!;
-  const ctx: JobContext<never> = {
-    jobId: 'j1',
-    tenant: 't',
-    type,
-    pool: 'default',
-    attempt: 1,
-    maxAttempts: 1,
-    payload: validatePayload(def, payload) as never,
-    signal: new AbortController().signal,
-    log: silentLog,
-    heartbeat: () => undefined,
-    progress: () => undefined,
-  };
-  return def.handle(ctx) as Promise<Record<string, any>>;
+function runIn(registry: HandlerRegistry, type: string, payload: unknown) {
+  return runHandler(registry.get(type)!, payload);
 }
 
 describe('built-in handler set', () => {

@@ -1,25 +1,10 @@
-import { silentLog } from './silent-log.spec-helper';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { JobContext, validatePayload } from '../handler';
 import { ProcessExecOptions, processExecHandler } from './process-exec.handler';
+import { runHandler } from './run-handler.spec-helper';
 
 function run(options: ProcessExecOptions, payload: unknown, signal = new AbortController().signal) {
-  const def = processExecHandler(options);
-  const ctx: JobContext<never> = {
-    jobId: 'j1',
-    tenant: 't',
-    type: def.type,
-    pool: 'default',
-    attempt: 1,
-    maxAttempts: 1,
-    payload: validatePayload(def, payload) as never,
-    signal,
-    log: silentLog,
-    heartbeat: () => undefined,
-    progress: () => undefined,
-  };
-  return def.handle(ctx) as Promise<Record<string, any>>;
+  return runHandler(processExecHandler(options), payload, { signal });
 }
 
 const processAlive = (pattern: string) => {

@@ -1,24 +1,11 @@
-import { silentLog } from './silent-log.spec-helper';
 import type { Progress } from '@jobplane/contracts';
-import { JobContext, validatePayload } from '../handler';
 import { mulberry32, simulationMockHandler } from './simulation-mock.handler';
+import { runHandler } from './run-handler.spec-helper';
 
 function run(payload: unknown, signal = new AbortController().signal) {
   const updates: Progress[] = [];
-  const ctx: JobContext<never> = {
-    jobId: 'j1',
-    tenant: 't',
-    type: 'simulation.mock',
-    pool: 'default',
-    attempt: 1,
-    maxAttempts: 1,
-    payload: validatePayload(simulationMockHandler, payload) as never,
-    signal,
-    log: silentLog,
-    heartbeat: () => undefined,
-    progress: (p) => updates.push(p),
-  };
-  return { result: simulationMockHandler.handle(ctx) as Promise<Record<string, any>>, updates };
+  const result = runHandler(simulationMockHandler, payload, { signal, progress: (p) => updates.push(p) });
+  return { result, updates };
 }
 
 describe('simulation.mock', () => {
