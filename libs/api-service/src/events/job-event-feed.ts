@@ -87,9 +87,10 @@ export class BusJobEventFeed implements JobEventFeed {
     // A generator that is never iterated never runs its `finally`: the abort releases it too.
     stop.addEventListener('abort', sub.close, { once: true });
     try {
-      // One event more than asked for: resuming right after the terminal event ends at once.
+      // One event more than asked for: resuming right after the terminal event ends at once,
+      // unless the job went on since (a retry re-queued it).
       const read = await this.jobs.events(tenant, jobId, Math.max(0, afterSeq - 1));
-      if (read[0]?.seq === afterSeq && isTerminalEvent(read[0])) {
+      if (read.length === 1 && read[0]!.seq === afterSeq && isTerminalEvent(read[0]!)) {
         sub.close();
         return none();
       }
