@@ -196,7 +196,7 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
       // Nothing migrates this schema: the api exits after SCHEMA_WAIT_SECONDS, naming what is missing.
       const t0 = Date.now();
       const refused = spawnSync(process.execPath, [join(REPO_ROOT, 'apps', 'api', 'dist', 'main.js')], {
-        env: { ...process.env, ...env, SCHEMA_WAIT_SECONDS: '2', PORT: String(ports[0]) },
+        env: { ...process.env, ...env, SCHEMA_WAIT_SECONDS: '2', PORT: String(ports[0]), GRPC_PORT: '0' },
         encoding: 'utf8',
         timeout: 60_000,
       });
@@ -211,7 +211,13 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
       const waiting = startService({
         name: 'api-waiting',
         app: 'api',
-        env: { ...env, SCHEMA_WAIT_SECONDS: '60', PORT: String(port), HEALTH_PORT: String(port) },
+        env: {
+          ...env,
+          SCHEMA_WAIT_SECONDS: '60',
+          PORT: String(port),
+          HEALTH_PORT: String(port),
+          GRPC_PORT: '0',
+        },
         healthPort: port,
         logDir: `${REPO_ROOT}/.stack/logs/${schema}`,
       });

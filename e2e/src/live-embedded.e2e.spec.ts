@@ -25,6 +25,7 @@ describe('embedded mode live events', () => {
       env: {
         PORT: String(port),
         DATA_DIR: dataDir,
+        GRPC_PORT: '0',
         WORKER_POOLS: 'default:4',
         LOG_LEVEL: 'warn',
         BOOTSTRAP_ADMIN_KEY: adminKey,

@@ -22,6 +22,7 @@ describe('embedded mode: results and built-in handlers', () => {
       env: {
         PORT: String(port),
         DATA_DIR: dataDir,
+        GRPC_PORT: '0',
         LOG_LEVEL: 'warn',
         RESULT_INLINE_MAX_BYTES: '1000',
         BOOTSTRAP_ADMIN_KEY: adminKey,

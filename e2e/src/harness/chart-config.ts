@@ -27,7 +27,7 @@ export interface ChartConfig {
  * Keys the harness owns instead of the chart: each run isolates itself by schema and Redis prefix,
  * and processes sharing one host need distinct ports.
  */
-const HOST_OWNED = new Set(['DATABASE_SCHEMA', 'REDIS_PREFIX', 'PORT', 'HEALTH_PORT', 'HOST']);
+const HOST_OWNED = new Set(['DATABASE_SCHEMA', 'REDIS_PREFIX', 'PORT', 'HEALTH_PORT', 'GRPC_PORT', 'HOST']);
 
 interface EnvVar {
   name: string;

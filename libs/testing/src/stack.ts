@@ -7,7 +7,7 @@ import { REPO_ROOT, ServiceProcess, startService, stopService } from './processe
 export interface StackOptions {
   workers?: number;
   workerPools?: string;
-  /** Base port; api = base, scheduler/audit/workers health = base+1.., api gRPC = base+9. */
+  /** Base port; api = base, scheduler/audit/workers health = base+1.., api gRPC = base+39. */
   basePort?: number;
   env?: Record<string, string>;
   logDir?: string;
@@ -58,8 +58,12 @@ const PG = process.env.STACK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432
 const AMQP_BASE = process.env.STACK_AMQP_BASE ?? 'amqp://guest:guest@127.0.0.1:5672';
 const REDIS = process.env.STACK_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-/** Bases are 10 apart: health ports take base+1.. (a few workers), gRPC the last of the ten. */
-const GRPC_PORT_OFFSET = 9;
+/**
+ * A stack owns a block of ports: the api takes the first, the other processes' health ports (and
+ * extra api replicas) the next ones, gRPC the last, so even a large fleet never reaches it.
+ */
+const PORT_BLOCK = 40;
+const GRPC_PORT_OFFSET = PORT_BLOCK - 1;
 
 function rabbitmqctl(...args: string[]): void {
   execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
@@ -73,16 +77,16 @@ const portFree = (port: number) =>
   });
 
 /**
- * A random base whose ten ports are free now. Other stacks (parallel runs) pick from the same range;
- * a taken port would let another stack's api answer our readiness probe.
+ * A random base whose block of ports is free now. Other stacks (parallel runs) pick from the same
+ * range; a taken port would let another stack's api answer our readiness probe.
  */
 async function freeBasePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 18000 + Math.floor(Math.random() * 2000) * 10;
-    const free = await Promise.all(Array.from({ length: 10 }, (_, k) => portFree(base + k)));
+    const base = 18000 + Math.floor(Math.random() * 1000) * PORT_BLOCK;
+    const free = await Promise.all(Array.from({ length: PORT_BLOCK }, (_, k) => portFree(base + k)));
     if (free.every(Boolean)) return base;
   }
-  throw new Error('no free block of 10 ports in 18000-38000');
+  throw new Error(`no free block of ${PORT_BLOCK} ports in 18000-58000`);
 }
 
 /**
