@@ -6,7 +6,8 @@ import { liveSubscribers, metricsOf, SseStream, useLiveKey } from './live';
 
 /** Numbers for the closing note: live-event latency and the memory an idle SSE connection holds. */
 describe('live events: latency and memory', () => {
-  const ctx = useStack({ workers: 1, workerPools: 'default:16' });
+  // 500 streams open within seconds: far above the default per-tenant request rate.
+  const ctx = useStack({ workers: 1, workerPools: 'default:16', env: { TENANT_RATE_LIMIT: '*:100000' } });
   beforeAll(() => useLiveKey(ctx.stack.adminKey));
 
   it('delivers events to an SSE client within milliseconds of being recorded', async () => {
