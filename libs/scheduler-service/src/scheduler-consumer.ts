@@ -1,7 +1,7 @@
 import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, SpanKind, type Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { Applied, EventApplier } from './event-applier';
 
@@ -108,9 +108,17 @@ export class SchedulerConsumer {
     await this.applier.transaction(this.db, async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
-      for (const { message } of batch) {
+      for (const { message, delivery } of batch) {
         if (seen.has(message.id)) continue;
-        const result = await this.applier.apply(tx, message, outbox);
+        const result = await inSpan(
+          `scheduler.apply ${message.type}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFrom(delivery.headers),
+            attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
+          },
+          () => this.applier.apply(tx, message, outbox),
+        );
         if (result.backlog) backlog.push(result.backlog);
         if (result.released) released.add(result.released);
         if (result.releasedKey) keys.push(result.releasedKey);
