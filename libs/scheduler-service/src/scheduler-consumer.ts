@@ -93,7 +93,13 @@ export class SchedulerConsumer {
       await this.applyBatch([item]);
     } catch (err) {
       this.logger.error(
-        { err, messageId: item.message.id, type: item.message.type },
+        {
+          err,
+          messageId: item.message.id,
+          type: item.message.type,
+          jobId: item.message.jobId,
+          tenant: item.message.tenant,
+        },
         'message not applied; requeued',
       );
       item.delivery.nack(true);
