@@ -22,6 +22,8 @@ function readSpans(): SpanRecord[] {
     .map((l) => JSON.parse(l) as SpanRecord);
 }
 
+const byStart = (a: SpanRecord, b: SpanRecord) => a.startUs - b.startUs;
+
 /** The span's ancestors, nearest first, within the given spans. */
 function ancestors(span: SpanRecord, all: SpanRecord[]): SpanRecord[] {
   const byId = new Map(all.map((s) => [s.spanId, s]));
@@ -58,6 +60,27 @@ describe('tracing across the distributed stack', () => {
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  /** The spans of the job's trace, once all the wanted names (with repeats) are there. */
+  const spansOfJob = (jobId: string, wanted: string[]) =>
+    // The worker ends its attempt span after the outcome is confirmed: wait for the last lines.
+    eventually(
+      async () => {
+        const all = readSpans();
+        const dispatch = all.find(
+          (s) => s.name === 'scheduler.dispatch' && s.attributes['jobplane.job.id'] === jobId,
+        );
+        return dispatch ? all.filter((s) => s.traceId === dispatch.traceId) : [];
+      },
+      {
+        until: (found) =>
+          wanted.every(
+            (name) => found.filter((s) => s.name === name).length >= wanted.filter((w) => w === name).length,
+          ),
+        timeoutMs: 10_000,
+        what: `the spans of job ${jobId}`,
+      },
+    );
+
   it('joins api, scheduler and worker spans of one job into one trace, in parent order', async () => {
     const job = await submit(ctx.api, { type: 'debug.echo', payload: { traced: true } });
     await waitForState(ctx.api, job.id, ['succeeded']);
@@ -70,21 +93,7 @@ describe('tracing across the distributed stack', () => {
       'handler debug.echo',
       'scheduler.apply job.succeeded',
     ];
-    // The worker ends its attempt span after the outcome is confirmed: wait for the last lines.
-    const spans = await eventually(
-      async () => {
-        const all = readSpans();
-        const dispatch = all.find(
-          (s) => s.name === 'scheduler.dispatch' && s.attributes['jobplane.job.id'] === job.id,
-        );
-        return dispatch ? all.filter((s) => s.traceId === dispatch.traceId) : [];
-      },
-      {
-        until: (found) => wanted.every((name) => found.some((s) => s.name === name)),
-        timeoutMs: 10_000,
-        what: `the spans of job ${job.id}`,
-      },
-    );
+    const spans = await spansOfJob(job.id, wanted);
     console.log(`trace ${spans[0]!.traceId} of job ${job.id}:\n${traceTree(spans)}`);
 
     const one = (name: string) => {
@@ -137,5 +146,43 @@ describe('tracing across the distributed stack', () => {
     expect((row.rows[0] as { trace_context: { traceparent: string } }).trace_context.traceparent).toBe(
       `00-${submitSpan.traceId}-${submitSpan.spanId}-01`,
     );
+  });
+
+  it('keeps every attempt of a retried job in its trace, failed attempts marked as errors', async () => {
+    const job = await submit(ctx.api, {
+      type: 'fail',
+      maxAttempts: 2,
+      backoff: { type: 'fixed', baseMs: 0 },
+      payload: { retryable: true, message: 'traced failure' },
+    });
+    await waitForState(ctx.api, job.id, ['failed']);
+    const spans = await spansOfJob(job.id, [
+      'jobs.submit',
+      ...['scheduler.dispatch', 'worker.attempt', 'handler fail', 'scheduler.apply job.failed'].flatMap(
+        (n) => [n, n],
+      ),
+    ]);
+    console.log(`trace ${spans[0]!.traceId} of retried job ${job.id}:\n${traceTree(spans)}`);
+
+    const submitSpan = spans.find((s) => s.name === 'jobs.submit')!;
+    // The retry is dispatched from the backlog, parented by the context stored on the job.
+    const dispatches = spans.filter((s) => s.name === 'scheduler.dispatch').sort(byStart);
+    expect(dispatches.map((d) => [d.attributes['jobplane.job.attempt'], d.parentSpanId])).toEqual([
+      [1, submitSpan.spanId],
+      [2, submitSpan.spanId],
+    ]);
+    const attempts = spans.filter((s) => s.name === 'worker.attempt').sort(byStart);
+    expect(attempts.map((a) => [a.attributes['jobplane.job.attempt'], a.status])).toEqual([
+      [1, 2], // ERROR
+      [2, 2],
+    ]);
+    const handlers = spans.filter((s) => s.name === 'handler fail').sort(byStart);
+    expect(handlers.map((h) => h.status)).toEqual([2, 2]);
+    for (const h of handlers)
+      expect(ancestors(h, spans).map((s) => s.name)).toEqual([
+        'worker.attempt',
+        'scheduler.dispatch',
+        'jobs.submit',
+      ]);
   });
 });
