@@ -4,10 +4,12 @@ import { ApiModule, connectRedisRateLimiter, createHttpApp, rateLimitSettings } 
 import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
-import { createLogger, onShutdownSignal, pingRedis } from '@jobplane/telemetry';
+import { createLogger, onShutdownSignal, pingRedis, startTracing } from '@jobplane/telemetry';
 
 /** The api process (distributed mode): REST over Postgres, messages out through the outbox. */
 async function main() {
+  // First, so every span of the process goes to the exporter; flushed after the app closed.
+  const tracing = startTracing('api');
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
   const logger = createLogger('api', config.LOG_LEVEL);
   const db = await Database.open(postgresOptions(config), {
@@ -54,6 +56,7 @@ async function main() {
     await limits.close();
     await bus.close();
     await db.close();
+    await tracing?.shutdown();
   });
 }
 

@@ -11,10 +11,13 @@ import {
   onShutdownSignal,
   PinoNestLogger,
   startHealthServer,
+  startTracing,
 } from '@jobplane/telemetry';
 
 /** The audit process: appends every lifecycle message to the hash-chained trail. */
 async function main() {
+  // First, so every span of the process goes to the exporter; flushed after the app closed.
+  const tracing = startTracing('audit');
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL'] });
   const logger = createLogger('audit', config.LOG_LEVEL);
   const db = await Database.open(postgresOptions(config), {
@@ -54,6 +57,7 @@ async function main() {
     health.close();
     await bus.close();
     await db.close();
+    await tracing?.shutdown();
   });
 }
 

@@ -15,7 +15,7 @@ import {
   schedulerSettingsFrom,
   SoleLeader,
 } from '@jobplane/scheduler-service';
-import { createLogger, createMetricsRegistry, onShutdownSignal } from '@jobplane/telemetry';
+import { createLogger, createMetricsRegistry, onShutdownSignal, startTracing } from '@jobplane/telemetry';
 import { configuredHandlersFrom, WorkerModule, workerSettingsFrom } from '@jobplane/worker-service';
 
 /**
@@ -23,6 +23,8 @@ import { configuredHandlersFrom, WorkerModule, workerSettingsFrom } from '@jobpl
  * embedded Postgres (PGlite) in DATA_DIR. Same modules as the distributed services; only adapters differ.
  */
 async function main() {
+  // First, so every span of the process goes to the exporter; flushed after the app closed.
+  const tracing = startTracing('embedded');
   const config = loadConfig(process.env, { defaults: { HOST: '127.0.0.1' } });
   const logger = createLogger('jobplane', config.LOG_LEVEL);
   const dataDir = resolve(config.DATA_DIR);
@@ -101,6 +103,7 @@ async function main() {
     await app.close();
     await bus.close();
     await db.close();
+    await tracing?.shutdown();
   });
 }
 

@@ -19,10 +19,13 @@ import {
   PinoNestLogger,
   pingRedis,
   startHealthServer,
+  startTracing,
 } from '@jobplane/telemetry';
 
 /** The scheduler process: the single writer of job state after submit, and the dispatcher. */
 async function main() {
+  // First, so every span of the process goes to the exporter; flushed after the app closed.
+  const tracing = startTracing('scheduler');
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL', 'REDIS_URL'] });
   const logger = createLogger('scheduler', config.LOG_LEVEL);
   const db = await Database.open(postgresOptions(config), {
@@ -70,6 +73,7 @@ async function main() {
     health.close();
     await bus.close();
     await db.close();
+    await tracing?.shutdown();
   });
 }
 

@@ -16,6 +16,7 @@ import {
   onShutdownSignal,
   PinoNestLogger,
   startHealthServer,
+  startTracing,
 } from '@jobplane/telemetry';
 
 /**
@@ -23,6 +24,8 @@ import {
  * database is the optional one handlers work in (HANDLER_DATABASE_URL).
  */
 async function main() {
+  // First, so every span of the process goes to the exporter; flushed after the app closed.
+  const tracing = startTracing('worker');
   const config = loadConfig(process.env, { required: ['AMQP_URL'] });
   const logger = createLogger('worker', config.LOG_LEVEL);
   const pools = parsePools(config.WORKER_POOLS);
@@ -64,6 +67,7 @@ async function main() {
     health.close();
     await bus.close();
     await handlerDb?.end();
+    await tracing?.shutdown();
   });
 }
 

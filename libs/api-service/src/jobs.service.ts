@@ -19,7 +19,26 @@ import {
   toJobEventView,
   toJobView,
 } from '@jobplane/persistence';
+import { inSpan, SpanKind, traceHeaders } from '@jobplane/telemetry';
 import { waitReasonOf } from './wait-reason';
+
+/** The `jobs.submit` span: one per request, where every job of the trace starts. */
+function submitSpan<T>(
+  tenant: string,
+  jobs: { type: string; pool?: string | undefined }[],
+  fn: () => Promise<T>,
+) {
+  const [first] = jobs;
+  const attributes =
+    jobs.length === 1 && first
+      ? {
+          'jobplane.tenant': tenant,
+          'jobplane.job.type': first.type,
+          'jobplane.job.pool': first.pool ?? DEFAULT_POOL,
+        }
+      : { 'jobplane.tenant': tenant, 'jobplane.job.count': jobs.length };
+  return inSpan('jobs.submit', { kind: SpanKind.SERVER, attributes }, fn);
+}
 
 /** The api's job use cases: everything goes through the registry; messages leave via the outbox. */
 export class JobsService {
@@ -38,13 +57,16 @@ export class JobsService {
    * Creates the jobs in one transaction. A reused idempotency key returns its first job
    * (`created: false`); reused with another body it throws IdempotencyConflictError, and nothing is created.
    */
-  async submit(tenant: string, jobs: SubmitJob[]): Promise<SubmitResult[]> {
-    const results = await this.registry.submit(
-      jobs.map((j) => ({ ...j, tenant, pool: j.pool ?? DEFAULT_POOL })),
-      { maxQueued: this.maxQueued },
-    );
-    this.relay.kick();
-    return results;
+  submit(tenant: string, jobs: SubmitJob[]): Promise<SubmitResult[]> {
+    return submitSpan(tenant, jobs, async () => {
+      const results = await this.registry.submit(
+        jobs.map((j) => ({ ...j, tenant, pool: j.pool ?? DEFAULT_POOL })),
+        { maxQueued: this.maxQueued },
+        traceHeaders(),
+      );
+      this.relay.kick();
+      return results;
+    });
   }
 
   /**
@@ -64,9 +86,15 @@ export class JobsService {
           error: { code: ERROR_CODES.validation, message: formatIssues(parsed.error) },
         };
     });
-    const outcomes = await this.registry.submitEach(
-      valid.map(({ job }) => ({ ...job, tenant, pool: job.pool ?? DEFAULT_POOL })),
-      { maxQueued: this.maxQueued },
+    const outcomes = await submitSpan(
+      tenant,
+      valid.map((v) => v.job),
+      () =>
+        this.registry.submitEach(
+          valid.map(({ job }) => ({ ...job, tenant, pool: job.pool ?? DEFAULT_POOL })),
+          { maxQueued: this.maxQueued },
+          traceHeaders(),
+        ),
     );
     outcomes.forEach((o, i) => {
       const { index } = valid[i]!;

@@ -27,6 +27,8 @@ export interface JobRecord {
   parked: boolean;
   /** Worker running the current attempt (from its `job.started`). */
   workerId: string | null;
+  /** W3C trace context of the submit request (`traceparent`...), when tracing was on. */
+  traceContext?: Record<string, string> | null;
   lastSeq: number;
   version: number;
   createdAt: Date;
@@ -80,6 +82,7 @@ export function jobFromRow(r: Row): JobRecord {
     idempotencyKey: (r.idempotency_key as string | null) ?? null,
     cancelRequestedAt: date(r.cancel_requested_at),
     workerId: (r.worker_id as string | null) ?? null,
+    traceContext: (r.trace_context as Record<string, string> | null) ?? null,
     concurrency: (r.concurrency as Concurrency | null) ?? null,
     parked: Boolean(r.parked),
     lastSeq: Number(r.last_seq),

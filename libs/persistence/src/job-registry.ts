@@ -42,14 +42,21 @@ export class JobStateError extends Error {
 }
 
 /** Turns a message into an outbox row for the events exchange. */
-export function eventOutboxRow(message: { id: string; type: string }): OutboxMessage {
+export function eventOutboxRow(
+  message: { id: string; type: string },
+  headers?: Record<string, string> | null,
+): OutboxMessage {
   return {
     exchange: EVENTS_EXCHANGE,
     routingKey: message.type,
     messageId: message.id,
     body: JSON.stringify(message),
+    ...(headers ? { headers } : {}),
   };
 }
+
+/** W3C trace headers of the submit request (`traceHeaders()`); empty when tracing is off. */
+export type TraceCarrier = Record<string, string>;
 
 /**
  * The api's side of the registry: create jobs (row + first event + outbox message in one
@@ -63,20 +70,24 @@ export class JobRegistry {
   ) {}
 
   /** Creates the jobs; throws IdempotencyConflictError (nothing created) if any key conflicts. */
-  async submit(jobs: NewJob[], limits: SubmitLimits = {}): Promise<SubmitResult[]> {
+  async submit(jobs: NewJob[], limits: SubmitLimits = {}, trace?: TraceCarrier): Promise<SubmitResult[]> {
     if (jobs.length === 0) return [];
     return this.db.transaction(async (tx) => {
       await checkQueuedCap(tx, jobs, limits.maxQueued);
-      return submitJobs(tx, jobs, this.now());
+      return submitJobs(tx, jobs, this.now(), trace);
     });
   }
 
   /** Creates the jobs in one transaction, answering each on its own (a key conflict fails only its item). */
-  async submitEach(jobs: NewJob[], limits: SubmitLimits = {}): Promise<SubmitOutcome[]> {
+  async submitEach(
+    jobs: NewJob[],
+    limits: SubmitLimits = {},
+    trace?: TraceCarrier,
+  ): Promise<SubmitOutcome[]> {
     if (jobs.length === 0) return [];
     return this.db.transaction(async (tx) => {
       await checkQueuedCap(tx, jobs, limits.maxQueued);
-      return submitJobsEach(tx, jobs, this.now());
+      return submitJobsEach(tx, jobs, this.now(), trace);
     });
   }
 
@@ -243,8 +254,13 @@ export type SubmitOutcome = SubmitResult | { conflict: IdempotencyConflictError 
  * Creates jobs inside the caller's transaction: rows, their first event, their outbox messages.
  * Throws IdempotencyConflictError if a key was used before with a different body.
  */
-export async function submitJobs(tx: Tx, jobs: NewJob[], now = new Date()): Promise<SubmitResult[]> {
-  const outcomes = await submitJobsEach(tx, jobs, now);
+export async function submitJobs(
+  tx: Tx,
+  jobs: NewJob[],
+  now = new Date(),
+  trace?: TraceCarrier,
+): Promise<SubmitResult[]> {
+  const outcomes = await submitJobsEach(tx, jobs, now, trace);
   return outcomes.map((o) => {
     if ('conflict' in o) throw o.conflict;
     return o;
@@ -252,7 +268,12 @@ export async function submitJobs(tx: Tx, jobs: NewJob[], now = new Date()): Prom
 }
 
 /** As submitJobs, but answers each item on its own (batch submit). Multi-row statements only. */
-export async function submitJobsEach(tx: Tx, jobs: NewJob[], now = new Date()): Promise<SubmitOutcome[]> {
+export async function submitJobsEach(
+  tx: Tx,
+  jobs: NewJob[],
+  now = new Date(),
+  trace?: TraceCarrier,
+): Promise<SubmitOutcome[]> {
   if (jobs.length === 0) return [];
   const ids = jobs.map(() => uuidv7());
   const claims = jobs.flatMap((j, i) =>
@@ -260,7 +281,9 @@ export async function submitJobsEach(tx: Tx, jobs: NewJob[], now = new Date()): 
   );
   const { won, held } = await claimIdempotencyKeys(tx, claims, now);
   const fresh = jobs.flatMap((j, i) => (!j.idempotencyKey || won.has(ids[i]!) ? [{ j, id: ids[i]! }] : []));
-  const created = await insertJobs(tx, fresh, now);
+  // Stored on the job (later dispatches join the trace) and sent with its `job.submitted`.
+  const carrier = trace && Object.keys(trace).length > 0 ? trace : null;
+  const created = await insertJobs(tx, fresh, now, carrier);
   const earlier = await jobsById(
     tx,
     [...held.values()].map((h) => h.jobId).filter((id) => !created.has(id)),
@@ -285,6 +308,7 @@ async function insertJobs(
   tx: Tx,
   fresh: { j: NewJob; id: string }[],
   now: Date,
+  trace: TraceCarrier | null,
 ): Promise<Map<string, JobRecord>> {
   if (fresh.length === 0) return new Map();
   const rows = fresh.map(({ j, id }) => ({
@@ -301,20 +325,23 @@ async function insertJobs(
     labels: j.labels ?? {},
     idempotency_key: j.idempotencyKey ?? null,
     concurrency: j.concurrency ?? null,
+    trace_context: trace,
   }));
   const inserted = await tx.query<Record<string, unknown>>(
     `INSERT INTO jobs (id, tenant, type, pool, state, priority, payload, attempt, max_attempts, run_at,
-                         backoff, timeouts, labels, idempotency_key, concurrency, last_seq, version, created_at, updated_at)
+                         backoff, timeouts, labels, idempotency_key, concurrency, trace_context, last_seq, version,
+                         created_at, updated_at)
        SELECT id, tenant, type, pool, 'queued', priority, payload, 0, max_attempts, run_at,
-              backoff, timeouts, labels, idempotency_key, concurrency, 1, 1, $2::timestamptz, $2::timestamptz
+              backoff, timeouts, labels, idempotency_key, concurrency, trace_context, 1, 1,
+              $2::timestamptz, $2::timestamptz
        FROM jsonb_to_recordset($1::jsonb) AS r(id uuid, tenant text, type text, pool text, priority smallint,
             payload jsonb, max_attempts int, run_at timestamptz, backoff jsonb, timeouts jsonb, labels jsonb,
-            idempotency_key text, concurrency jsonb)
+            idempotency_key text, concurrency jsonb, trace_context jsonb)
        RETURNING *`,
     [JSON.stringify(rows), now.toISOString()],
   );
   const jobs = inserted.map(jobFromRow);
-  await insertSubmittedEvents(tx, jobs);
+  await insertSubmittedEvents(tx, jobs, trace);
   return new Map(jobs.map((j) => [j.id, j]));
 }
 
@@ -325,7 +352,7 @@ async function jobsById(tx: Tx, ids: string[]): Promise<Map<string, JobRecord>> 
 }
 
 /** seq 1 of every new job, and its `job.submitted` message for the scheduler. */
-async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[]): Promise<void> {
+async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[], trace: TraceCarrier | null): Promise<void> {
   if (jobs.length === 0) return;
   const messages = jobs.map((j) =>
     createMessage('job.submitted', {
@@ -357,7 +384,10 @@ async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[]): Promise<void> {
      FROM jsonb_to_recordset($1::jsonb) AS r(job_id uuid, event_id uuid, data jsonb, occurred_at timestamptz)`,
     [JSON.stringify(events)],
   );
-  await enqueueOutbox(tx, messages.map(eventOutboxRow));
+  await enqueueOutbox(
+    tx,
+    messages.map((m) => eventOutboxRow(m, trace)),
+  );
 }
 
 export function encodeCursor(id: string): string {

@@ -56,6 +56,25 @@ describe.each(backends)('job registry on %s', (_name, options) => {
     );
   });
 
+  it("keeps the submit request's trace context on the job and in its job.submitted headers", async () => {
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const [traced] = await registry.submit([newJob()], {}, { traceparent });
+    const [untraced] = await registry.submitEach([newJob()], {}, {}); // tracing off: nothing stored
+    expect(traced!.job.traceContext).toEqual({ traceparent });
+    expect(await registry.get('t1', traced!.job.id)).toMatchObject({ traceContext: { traceparent } });
+    expect('job' in untraced! && untraced.job.traceContext).toBeNull();
+    const outbox = await db.transaction((tx) => claimOutbox(tx, 1000));
+    const headersOf = (id: string) => outbox.find((m) => JSON.parse(m.body).jobId === id)?.headers;
+    expect(headersOf(traced!.job.id)).toEqual({ traceparent });
+    expect(headersOf('job' in untraced! ? untraced.job.id : '')).toEqual({});
+    await db.transaction((tx) =>
+      deleteOutbox(
+        tx,
+        outbox.map((m) => m.id),
+      ),
+    );
+  });
+
   it('returns the first job for a repeated idempotency key, also within one batch', async () => {
     const key = `k-${uuidv7()}`;
     const results = await registry.submit([newJob({ idempotencyKey: key }), newJob({ idempotencyKey: key })]);

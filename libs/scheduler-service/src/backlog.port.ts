@@ -10,12 +10,15 @@ export interface BacklogEntry {
   priority: number;
   /** Not before this time (delays and retry backoff). */
   notBefore: Date | null;
+  /** The job's trace context (W3C headers), carried to its dispatch; absent when tracing is off. */
+  trace?: Record<string, string> | null;
 }
 
 /** A taken entry: `done()` once its dispatch is committed, `release()` to put it back. */
 export interface TakenEntry {
   jobId: string;
   attempt: number;
+  trace?: Record<string, string> | null;
   done(): Promise<void>;
   release(): Promise<void>;
 }

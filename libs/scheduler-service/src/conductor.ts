@@ -6,7 +6,7 @@ import {
   PoolSettings,
   PoolStore,
 } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { withTraceContext, type Logger } from '@jobplane/telemetry';
 import type { Backlog, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
@@ -305,7 +305,11 @@ export class Conductor {
     const results = await this.applier.transaction(this.db, async (tx) => {
       const applied: Applied[] = [];
       for (const e of entries)
-        applied.push(await this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates));
+        applied.push(
+          await withTraceContext(e.trace, () =>
+            this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates),
+          ),
+        );
       await enqueueOutbox(tx, outbox);
       return applied;
     });

@@ -2,7 +2,7 @@ import { CONTROL_EXCHANGE, createMessage, WORK_EXCHANGE } from '@jobplane/contra
 import type { JobRecord, OutboxMessage } from '@jobplane/persistence';
 
 /** The work-queue message for one attempt of a job. */
-export function dispatchMessage(job: JobRecord): OutboxMessage {
+export function dispatchMessage(job: JobRecord, headers?: Record<string, string>): OutboxMessage {
   const message = createMessage('job.dispatch', {
     jobId: job.id,
     tenant: job.tenant,
@@ -20,6 +20,7 @@ export function dispatchMessage(job: JobRecord): OutboxMessage {
     routingKey: job.pool,
     messageId: message.id,
     body: JSON.stringify(message),
+    ...(headers && Object.keys(headers).length > 0 ? { headers } : {}),
   };
 }
 

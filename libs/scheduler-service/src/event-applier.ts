@@ -15,6 +15,7 @@ import {
   storeResult,
   Tx,
 } from '@jobplane/persistence';
+import { contextFrom, inSpan, traceHeaders } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { cancelCommand, dispatchMessage } from './dispatch';
 import type { EventNotifier } from './event-notifier';
@@ -51,6 +52,7 @@ export function backlogEntryOf(job: JobRecord): BacklogEntry {
     pool: job.pool,
     priority: job.priority,
     notBefore: job.runAt,
+    ...(job.traceContext ? { trace: job.traceContext } : {}),
   };
 }
 
@@ -220,6 +222,32 @@ export class EventApplier {
       if (c.rate) keyGates?.took(job.tenant, c.key, c.rate);
     }
     const next = attempt + 1;
+    // The job's stored context parents the dispatch; else the one its backlog entry carried (active).
+    return inSpan(
+      'scheduler.dispatch',
+      {
+        ...(job.traceContext ? { parent: contextFrom(job.traceContext) } : {}),
+        attributes: {
+          'jobplane.job.id': job.id,
+          'jobplane.tenant': job.tenant,
+          'jobplane.job.type': job.type,
+          'jobplane.job.pool': job.pool,
+          'jobplane.job.attempt': next,
+        },
+      },
+      () => this.dispatchAttempt(tx, job, next, outbox),
+    );
+  }
+
+  /** Moves the job to attempt `next` and queues its work message (with the dispatch span's context). */
+  private async dispatchAttempt(
+    tx: Tx,
+    job: JobRecord,
+    next: number,
+    outbox: OutboxMessage[],
+  ): Promise<Applied> {
+    const { id: jobId } = job;
+    const attempt = next - 1;
     const dispatched = await this.record(tx, {
       jobId,
       fromStates: ['queued'],
@@ -234,7 +262,7 @@ export class EventApplier {
       },
     });
     if (!dispatched) return { changed: false };
-    outbox.push(dispatchMessage(dispatched));
+    outbox.push(dispatchMessage(dispatched, traceHeaders()));
     return { changed: true, dispatched: true };
   }
 

@@ -1,7 +1,7 @@
 import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, SpanKind, type Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { Applied, EventApplier } from './event-applier';
 
@@ -93,7 +93,13 @@ export class SchedulerConsumer {
       await this.applyBatch([item]);
     } catch (err) {
       this.logger.error(
-        { err, messageId: item.message.id, type: item.message.type },
+        {
+          err,
+          messageId: item.message.id,
+          type: item.message.type,
+          jobId: item.message.jobId,
+          tenant: item.message.tenant,
+        },
         'message not applied; requeued',
       );
       item.delivery.nack(true);
@@ -108,9 +114,17 @@ export class SchedulerConsumer {
     await this.applier.transaction(this.db, async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
-      for (const { message } of batch) {
+      for (const { message, delivery } of batch) {
         if (seen.has(message.id)) continue;
-        const result = await this.applier.apply(tx, message, outbox);
+        const result = await inSpan(
+          `scheduler.apply ${message.type}`,
+          {
+            kind: SpanKind.CONSUMER,
+            parent: contextFrom(delivery.headers),
+            attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
+          },
+          () => this.applier.apply(tx, message, outbox),
+        );
         if (result.backlog) backlog.push(result.backlog);
         if (result.released) released.add(result.released);
         if (result.releasedKey) keys.push(result.releasedKey);

@@ -3,7 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import { activeTraceIds, contextFrom, inSpan, SpanRecord, startTracing, traceHeaders } from './tracing';
+import {
+  activeTraceIds,
+  contextFrom,
+  inSpan,
+  SpanRecord,
+  startTracing,
+  traceHeaders,
+  withTraceContext,
+} from './tracing';
 
 describe('tracing', () => {
   const dir = mkdtempSync(join(tmpdir(), 'jobplane-trace-'));
@@ -14,6 +22,15 @@ describe('tracing', () => {
   it('is off (no-op helpers) without an exporter configured', async () => {
     expect(startTracing('api', {})).toBeNull();
     expect(await inSpan('nothing', {}, async () => traceHeaders())).toEqual({});
+    // No span is recorded and no context is made: the hot path pays a flag check.
+    expect(await inSpan('nothing', {}, async (span) => span.isRecording())).toBe(false);
+    expect(
+      withTraceContext(
+        { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+        traceHeaders,
+      ),
+    ).toEqual({});
+    expect(activeTraceIds()).toEqual({});
   });
 
   it('joins spans across a message boundary through traceparent headers, and logs carry the ids', async () => {
@@ -33,6 +50,8 @@ describe('tracing', () => {
     await inSpan('scheduler.apply', { parent: contextFrom(headers) }, async () => {
       await inSpan('scheduler.dispatch', {}, async () => undefined);
     });
+    // A carrier from job data (no message): spans started with it active join the trace.
+    await withTraceContext(headers, () => inSpan('scheduler.from-backlog', {}, async () => undefined));
     await expect(
       inSpan('worker.handler', { parent: contextFrom(headers) }, async () => {
         throw new Error('boom');
@@ -49,6 +68,7 @@ describe('tracing', () => {
     expect(new Set(spans.map((s) => s.traceId))).toEqual(new Set([root.traceId]));
     expect(byName['scheduler.apply']!.parentSpanId).toBe(root.spanId);
     expect(byName['scheduler.dispatch']!.parentSpanId).toBe(byName['scheduler.apply']!.spanId);
+    expect(byName['scheduler.from-backlog']!.parentSpanId).toBe(root.spanId);
     expect(byName['worker.handler']).toMatchObject({ parentSpanId: root.spanId, status: 2 });
     expect(root.attributes).toEqual({ 'jobplane.job.type': 'debug.echo' });
     expect(root.service).toBe('jobplane-api');

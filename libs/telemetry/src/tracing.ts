@@ -3,6 +3,7 @@ import {
   Attributes,
   context,
   Context,
+  INVALID_SPAN_CONTEXT,
   propagation,
   ROOT_CONTEXT,
   Span,
@@ -20,9 +21,14 @@ import {
   SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 
-export { SpanKind } from '@opentelemetry/api';
+export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+export type { Span } from '@opentelemetry/api';
 
 const tracer = () => trace.getTracer('jobplane');
+
+/** Set while an SDK started here runs: with tracing off, inSpan skips the OTel API altogether. */
+let enabled = false;
+const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
 
 /**
  * Starts OpenTelemetry tracing for this process when it is configured, else does nothing (every
@@ -53,19 +59,26 @@ export function startTracing(
     ...(processors.length > 0 ? { spanProcessors: processors } : {}),
   });
   sdk.start();
-  return { shutdown: () => sdk.shutdown() };
+  enabled = true;
+  return {
+    shutdown: async () => {
+      await sdk.shutdown();
+      enabled = false;
+    },
+  };
 }
 
 /** W3C `traceparent`/`tracestate` for the given (default: active) context; empty when tracing is off. */
-export function traceHeaders(ctx: Context = context.active()): Record<string, string> {
+export function traceHeaders(ctx?: Context): Record<string, string> {
+  if (!enabled) return {};
   const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
+  propagation.inject(ctx ?? context.active(), carrier);
   return carrier;
 }
 
 /** The context a message or job carried (its `traceparent`), to parent the spans that handle it. */
 export function contextFrom(carrier: Record<string, unknown> | null | undefined): Context {
-  if (!carrier) return ROOT_CONTEXT;
+  if (!carrier || !enabled) return ROOT_CONTEXT;
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(carrier)) if (typeof v === 'string') headers[k] = v;
   return propagation.extract(ROOT_CONTEXT, headers);
@@ -80,6 +93,7 @@ export async function inSpan<T>(
   opts: { attributes?: Attributes; kind?: SpanKind; parent?: Context },
   fn: (span: Span) => Promise<T>,
 ): Promise<T> {
+  if (!enabled) return fn(NOOP_SPAN);
   const parent = opts.parent ?? context.active();
   return tracer().startActiveSpan(
     name,
@@ -99,8 +113,15 @@ export async function inSpan<T>(
   );
 }
 
+/** Runs `fn` with the carried trace context active, so spans started in it join that trace. */
+export function withTraceContext<T>(carrier: Record<string, unknown> | null | undefined, fn: () => T): T {
+  if (!enabled || !carrier) return fn();
+  return context.with(contextFrom(carrier), fn);
+}
+
 /** `trace_id`/`span_id` of the active span, for log lines (empty when there is none). */
 export function activeTraceIds(): { trace_id?: string; span_id?: string } {
+  if (!enabled) return {};
   const span = trace.getActiveSpan();
   if (!span) return {};
   const c = span.spanContext();

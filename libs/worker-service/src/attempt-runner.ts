@@ -1,5 +1,5 @@
 import { ERROR_CODES, JobError, MessageOf, Progress } from '@jobplane/contracts';
-import type { Logger } from '@jobplane/telemetry';
+import { inSpan, type Logger } from '@jobplane/telemetry';
 import { EventPublisher, ProgressThrottle } from './event-publisher';
 import { HandlerDefinition, JobContext, JobLog, LogLevel, toJobError, validatePayload } from './handler';
 import { Isolate } from './isolation/isolate';
@@ -112,7 +112,7 @@ export class AttemptRunner {
     const writeLog = (level: LogLevel, message: string, fields?: Record<string, unknown>) =>
       this.log[level]({ ...fields, from: 'handler' }, message);
     try {
-      const job = {
+      const job: HandlerJob = {
         jobId: msg.jobId,
         tenant: msg.tenant,
         type: msg.data.type,
@@ -122,34 +122,16 @@ export class AttemptRunner {
         payload: validatePayload(handler, msg.data.payload),
       };
       const mode = handler.execution ?? 'inline';
-      let result: unknown;
-      if (mode === 'inline') {
-        const ctx: JobContext = {
-          ...job,
-          signal: this.controller.signal,
-          progress: (p) => progress.push(p),
-          log: jobLog(writeLog),
-          heartbeat: () => heartbeat.push(true),
-        };
-        result = await handler.handle(ctx);
-      } else {
-        const isolate = new Isolate(
-          handler.module!,
-          job,
-          { progress: (p) => progress.push(p), log: writeLog, heartbeat: () => heartbeat.push(true) },
-          {
-            mode,
-            ...(handler.memoryLimitMb ? { memoryLimitMb: handler.memoryLimitMb } : {}),
-            ...(this.opts.isolateEntry ? { entry: this.opts.isolateEntry } : {}),
-          },
-        );
-        this.isolate = isolate;
-        // A stop that came before the isolate existed, or comes later: relay it.
-        const relay = () => isolate.abort(String((this.controller.signal.reason as Error)?.message));
-        if (this.controller.signal.aborted) relay();
-        else this.controller.signal.addEventListener('abort', relay, { once: true });
-        result = await isolate.result;
-      }
+      const attributes = {
+        'jobplane.job.id': job.jobId,
+        'jobplane.job.type': job.type,
+        'jobplane.job.pool': job.pool,
+        'jobplane.job.attempt': job.attempt,
+        'jobplane.handler.execution': mode,
+      };
+      const result = await inSpan(`handler ${job.type}`, { attributes }, () =>
+        this.runHandler(job, mode, progress, heartbeat, writeLog),
+      );
       // A handler that cleaned up after a soft limit and returned a result succeeded.
       if (this.reason && this.reason !== 'soft_limit') return this.stoppedOutcome(null);
       return { kind: 'succeeded', result: result ?? null };
@@ -157,6 +139,43 @@ export class AttemptRunner {
       if (this.reason) return this.stoppedOutcome(err);
       return { kind: 'failed', error: toJobError(err) };
     }
+  }
+
+  /** The handler itself, inline or isolated; throws what it throws. */
+  private async runHandler(
+    job: HandlerJob,
+    mode: NonNullable<HandlerDefinition['execution']>,
+    progress: ProgressThrottle<Progress>,
+    heartbeat: ProgressThrottle<true>,
+    writeLog: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void,
+  ): Promise<unknown> {
+    const { handler } = this;
+    if (mode === 'inline') {
+      const ctx: JobContext = {
+        ...job,
+        signal: this.controller.signal,
+        progress: (p) => progress.push(p),
+        log: jobLog(writeLog),
+        heartbeat: () => heartbeat.push(true),
+      };
+      return handler.handle(ctx);
+    }
+    const isolate = new Isolate(
+      handler.module!,
+      job,
+      { progress: (p) => progress.push(p), log: writeLog, heartbeat: () => heartbeat.push(true) },
+      {
+        mode,
+        ...(handler.memoryLimitMb ? { memoryLimitMb: handler.memoryLimitMb } : {}),
+        ...(this.opts.isolateEntry ? { entry: this.opts.isolateEntry } : {}),
+      },
+    );
+    this.isolate = isolate;
+    // A stop that came before the isolate existed, or comes later: relay it.
+    const relay = () => isolate.abort(String((this.controller.signal.reason as Error)?.message));
+    if (this.controller.signal.aborted) relay();
+    else this.controller.signal.addEventListener('abort', relay, { once: true });
+    return isolate.result;
   }
 
   private stoppedOutcome(err: unknown): Outcome {
@@ -184,6 +203,9 @@ export class AttemptRunner {
     }
   }
 }
+
+/** What a handler is told about its job (the context minus signal and callbacks). */
+type HandlerJob = Omit<JobContext, 'signal' | 'progress' | 'log' | 'heartbeat'>;
 
 function jobLog(write: (level: LogLevel, message: string, fields?: Record<string, unknown>) => void): JobLog {
   const at = (level: LogLevel) => (message: string, fields?: Record<string, unknown>) =>

@@ -1,5 +1,6 @@
 import { createMessage, EVENTS_EXCHANGE, MessageData, MessageType } from '@jobplane/contracts';
 import type { MessageBus } from '@jobplane/messaging';
+import { traceHeaders } from '@jobplane/telemetry';
 
 /** Publishes worker -> scheduler lifecycle messages, resolving once the broker confirmed them. */
 export class EventPublisher {
@@ -17,6 +18,8 @@ export class EventPublisher {
         routingKey: type,
         messageId: message.id,
         body: Buffer.from(JSON.stringify(message)),
+        // The attempt's span: the scheduler's handling of this outcome joins the job's trace.
+        headers: traceHeaders(),
       },
     ]);
   }

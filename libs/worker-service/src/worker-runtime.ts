@@ -11,7 +11,7 @@ import {
   workQueueName,
 } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
-import type { Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, SpanKind, SpanStatusCode, type Logger, type Span } from '@jobplane/telemetry';
 import { AttemptRunner, Outcome } from './attempt-runner';
 import { EventPublisher } from './event-publisher';
 import { HandlerRegistry } from './handler';
@@ -186,10 +186,26 @@ export class WorkerRuntime {
       delivery.nack(true);
       return;
     }
-    await this.execute(parsed.message, delivery);
+    const msg = parsed.message;
+    await inSpan(
+      'worker.attempt',
+      {
+        kind: SpanKind.CONSUMER,
+        parent: contextFrom(delivery.headers),
+        attributes: {
+          'jobplane.job.id': msg.jobId,
+          'jobplane.tenant': msg.tenant,
+          'jobplane.job.type': msg.data.type,
+          'jobplane.job.pool': msg.data.pool,
+          'jobplane.job.attempt': msg.data.attempt,
+          'jobplane.worker.id': this.workerId,
+        },
+      },
+      (span) => this.execute(msg, delivery, span),
+    );
   }
 
-  private async execute(msg: MessageOf<'job.dispatch'>, delivery: Delivery): Promise<void> {
+  private async execute(msg: MessageOf<'job.dispatch'>, delivery: Delivery, span: Span): Promise<void> {
     const job = { jobId: msg.jobId, tenant: msg.tenant };
     const { attempt } = msg.data;
     const log = this.logger.child({ jobId: msg.jobId, tenant: msg.tenant, type: msg.data.type, attempt });
@@ -236,6 +252,9 @@ export class WorkerRuntime {
         this.running.delete(msg.jobId);
         finish();
       }
+      span.setAttribute('jobplane.outcome', outcome.kind);
+      if (outcome.kind === 'failed')
+        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
       if (outcome.kind === 'handed_back') return delivery.nack(true);
       const durationMs = Date.now() - t0;
       if (outcome.kind === 'succeeded')
@@ -256,6 +275,7 @@ export class WorkerRuntime {
     } catch (err) {
       // The outcome could not be published: hand the delivery back so it is not lost.
       log.error({ err }, 'outcome not published; requeueing');
+      span.setStatus({ code: SpanStatusCode.ERROR, message: 'outcome not published' });
       delivery.nack(true);
     }
   }

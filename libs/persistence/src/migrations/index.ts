@@ -8,6 +8,7 @@ import { ApiKeys1763800006000 } from './1763800006000-api-keys';
 import { IdempotencyKeys1763800007000 } from './1763800007000-idempotency-keys';
 import { JobResults1763800008000 } from './1763800008000-job-results';
 import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints';
+import { TraceContext1763800010000 } from './1763800010000-trace-context';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   IdempotencyKeys1763800007000,
   JobResults1763800008000,
   AuditCheckpoints1763800009000,
+  TraceContext1763800010000,
 ];

@@ -47,7 +47,7 @@ export class BullmqBacklog implements Backlog {
         this.queue(name).addBulk(
           list.map((e) => ({
             name: 'dispatch',
-            data: { jobId: e.jobId, attempt: e.attempt },
+            data: { jobId: e.jobId, attempt: e.attempt, ...(e.trace ? { trace: e.trace } : {}) },
             opts: {
               jobId: entryKey(e),
               priority: bullPriority(e.priority),
@@ -64,10 +64,15 @@ export class BullmqBacklog implements Backlog {
   async take(lane: Lane): Promise<TakenEntry | null> {
     const job: Job | undefined = await this.worker(queueName(lane)).getNextJob(this.token, { block: false });
     if (!job) return null;
-    const { jobId, attempt } = job.data as { jobId: string; attempt: number };
+    const { jobId, attempt, trace } = job.data as {
+      jobId: string;
+      attempt: number;
+      trace?: Record<string, string>;
+    };
     return {
       jobId,
       attempt,
+      trace: trace ?? null,
       done: async () => void (await job.moveToCompleted('dispatched', this.token, false)),
       release: async () => void (await job.moveToWait(this.token)),
     };

@@ -37,6 +37,7 @@ export class MemoryBacklog implements Backlog {
     return {
       jobId: held.jobId,
       attempt: held.attempt,
+      trace: held.trace ?? null,
       done: async () => void pool.delete(entryKey(held)),
       release: async () => {
         held.taken = false;
