@@ -31,6 +31,28 @@ describe('audit trail (distributed)', () => {
       { until: (r) => r.length === 1, what: 'audit has the pool change' },
     );
     expect(admin[0]!.body).toMatchObject({ action: 'pool.updated', target: { kind: 'pool', id: 'audited' } });
+    const adminKeyId = admin[0]!.actor!;
+    expect(adminKeyId).toMatch(/^[0-9a-f-]{36}$/); // the bootstrap key's id, never the key itself
+
+    // Key management and a cancel name the same actor.
+    const created = await ctx.api.post('/v1/api-keys', {
+      tenant: 'audited',
+      name: 'ci',
+      scopes: ['jobs:read'],
+    });
+    expect(created.status).toBe(201);
+    const sleeper = await submit(ctx.api, { type: 'sleep', payload: { seconds: 30 } });
+    expect((await ctx.api.post(`/v1/jobs/${sleeper.id}:cancel`, {})).status).toBe(202);
+    const byActor = await eventually(
+      async () => (await ctx.api.get<Page>(`/v1/audit/records?actor=${adminKeyId}`)).body.items,
+      { until: (r) => r.length >= 3, what: 'audit has the admin actions' },
+    );
+    expect(byActor.map((r) => r.type)).toEqual(
+      expect.arrayContaining(['admin.pool.updated', 'admin.api_key.created', 'job.cancel_requested']),
+    );
+    const keyRecord = byActor.find((r) => r.type === 'admin.api_key.created')!;
+    expect(keyRecord.body).toMatchObject({ target: { kind: 'api_key', id: created.body.id } });
+    expect(JSON.stringify(keyRecord.body)).not.toContain(created.body.key.split('_')[2]);
 
     const verify = await ctx.api.get('/v1/audit/verify');
     expect(verify.body).toMatchObject({ intact: true, brokenAt: null });

@@ -101,7 +101,7 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
       load!.phase = name;
       marks[name] = Date.now();
     };
-    load = new SteadyLoad(fleet.apiUrls(), { ratePerSecond: RATE, pool: POOL });
+    load = new SteadyLoad(fleet.apiUrls(), { ratePerSecond: RATE, pool: POOL, apiKey: stack.adminKey });
     load.start();
     phase('warmup');
     await sleep(2_000);
@@ -224,10 +224,15 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
       await sleep(1_500);
       await runMigrationJob(chart, REPO_ROOT, { ...stack.env, DATABASE_SCHEMA: schema });
       const api = await waiting;
-      const res = await fetch(`http://127.0.0.1:${port}/v1/jobs?limit=1`);
-      expect(res.status).toBe(200);
-      api.child.kill('SIGTERM');
-      await api.exited;
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/jobs?limit=1`, {
+          headers: { authorization: `Bearer ${stack.adminKey}` },
+        });
+        expect(res.status).toBe(200);
+      } finally {
+        api.child.kill('SIGTERM');
+        await api.exited;
+      }
     } finally {
       await pg.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     }

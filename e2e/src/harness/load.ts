@@ -24,7 +24,7 @@ export class SteadyLoad {
 
   constructor(
     endpoints: string[],
-    private readonly opts: { ratePerSecond: number; pool: string },
+    private readonly opts: { ratePerSecond: number; pool: string; apiKey: string },
   ) {
     this.endpoints = [...endpoints];
   }
@@ -76,7 +76,7 @@ export class SteadyLoad {
       try {
         const res = await fetch(`${url}/v1/jobs`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${this.opts.apiKey}` },
           body,
           signal: AbortSignal.timeout(10_000),
         });

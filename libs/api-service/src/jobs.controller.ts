@@ -21,6 +21,7 @@ import {
   retryJobRequestSchema,
   submitJobRequestSchema,
   submitJobsRequestSchema,
+  actorIdOf,
 } from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
 import { Auth } from './auth/auth.decorator';
@@ -101,12 +102,12 @@ export class JobsController {
     if (action === 'cancel') {
       const { reason } = parseInput(cancelJobRequestSchema, body ?? {}, 'body');
       void reply.status(202);
-      return this.jobs.cancel(principal.tenant, id, reason);
+      return this.jobs.cancel(principal.tenant, id, reason, actorIdOf(principal));
     }
     if (action === 'retry') {
       const { reason } = parseInput(retryJobRequestSchema, body ?? {}, 'body');
       void reply.status(202);
-      return this.jobs.retry(principal.tenant, id, reason);
+      return this.jobs.retry(principal.tenant, id, reason, actorIdOf(principal));
     }
     throw unknownAction(action);
   }

@@ -108,8 +108,9 @@ export class JobsService {
   }
 
   /** Re-queues a failed, timed-out or cancelled job as a new attempt (JobStateError otherwise). */
-  async retry(tenant: string, id: string, reason?: string): Promise<JobView> {
-    const job = await this.registry.retry(tenant, checkId(id), reason);
+  /** `actor` (an API key id) is recorded with the request for the audit trail. */
+  async retry(tenant: string, id: string, reason?: string, actor?: string): Promise<JobView> {
+    const job = await this.registry.retry(tenant, checkId(id), reason, actor);
     this.relay.kick();
     return toJobView(job);
   }
@@ -142,8 +143,8 @@ export class JobsService {
     return events.map(toJobEventView);
   }
 
-  async cancel(tenant: string, id: string, reason?: string): Promise<JobView> {
-    const job = await this.registry.requestCancel(tenant, checkId(id), reason);
+  async cancel(tenant: string, id: string, reason?: string, actor?: string): Promise<JobView> {
+    const job = await this.registry.requestCancel(tenant, checkId(id), reason, actor);
     this.relay.kick();
     return toJobView(job);
   }

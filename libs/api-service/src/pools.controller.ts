@@ -1,5 +1,12 @@
 import { Body, Controller, Get, Inject, Param, Patch } from '@nestjs/common';
-import { ERROR_CODES, patchPoolRequestSchema, POOL_PATTERN, PoolView, Principal } from '@jobplane/contracts';
+import {
+  ERROR_CODES,
+  patchPoolRequestSchema,
+  POOL_PATTERN,
+  PoolView,
+  Principal,
+  actorIdOf,
+} from '@jobplane/contracts';
 import { PoolSettings, PoolStore } from '@jobplane/persistence';
 import { Auth } from './auth/auth.decorator';
 import { ApiProblem, parseInput } from './problems';
@@ -45,7 +52,7 @@ export class PoolsController {
 
   @Patch(':pool')
   async patch(
-    @Auth('admin') _p: Principal,
+    @Auth('admin') p: Principal,
     @Param('pool') name: string,
     @Body() body: unknown,
   ): Promise<PoolView> {
@@ -56,6 +63,7 @@ export class PoolsController {
       name,
       patch.paused === false ? { ...patch, pausedUntil: null } : patch,
       this.defaultCapacity,
+      { tenant: p.tenant, id: actorIdOf(p) },
     );
     const [inFlight, backlog] = await Promise.all([this.pools.inFlight(), this.pools.backlog()]);
     return this.view(name, settings, inFlight, backlog);

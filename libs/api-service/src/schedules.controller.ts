@@ -7,6 +7,7 @@ import {
   Principal,
   ScheduleView,
   UUID_PATTERN,
+  actorIdOf,
 } from '@jobplane/contracts';
 import { ScheduleNotFoundError, ScheduleRecord, ScheduleStore } from '@jobplane/persistence';
 import { Auth } from './auth/auth.decorator';
@@ -26,6 +27,7 @@ export class SchedulesController {
     const s = await this.schedules.create(
       p.tenant,
       parseInput(createScheduleRequestSchema, body ?? {}, 'body'),
+      actorIdOf(p),
     );
     void reply.status(201).header('location', `/v1/schedules/${s.id}`);
     return toView(s);
@@ -52,6 +54,7 @@ export class SchedulesController {
         p.tenant,
         checkId(id),
         parseInput(patchScheduleRequestSchema, body ?? {}, 'body'),
+        actorIdOf(p),
       ),
     );
   }
@@ -59,7 +62,7 @@ export class SchedulesController {
   @Delete(':id')
   @HttpCode(204)
   async delete(@Auth('jobs:write') p: Principal, @Param('id') id: string): Promise<void> {
-    await this.schedules.delete(p.tenant, checkId(id));
+    await this.schedules.delete(p.tenant, checkId(id), actorIdOf(p));
   }
 }
 

@@ -7,7 +7,6 @@ import { CONTRACT_VERSION } from './messages';
 export const ADMIN_ACTIONS = [
   'api_key.created',
   'api_key.revoked',
-  'job.retry_requested',
   'pool.updated',
   'schedule.created',
   'schedule.updated',

@@ -13,3 +13,8 @@ export interface Principal {
 export function hasScope(p: Principal, scope: Scope): boolean {
   return p.scopes.includes('admin') || p.scopes.includes(scope);
 }
+
+/** How the audit trail names a principal: its API key id, or `open` when auth is off. */
+export function actorIdOf(p: Principal): string {
+  return p.keyId ?? 'open';
+}

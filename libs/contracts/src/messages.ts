@@ -84,6 +84,8 @@ const envelopeBase = {
   jobId: z.uuid(),
   tenant: z.string().min(1).max(100),
   occurredAt: z.iso.datetime(),
+  /** Who asked (an API key id) on user requests such as cancel and retry; the audit trail keeps it. */
+  actor: z.string().min(1).max(200).optional(),
 };
 
 function envelopeOf<T extends MessageType>(type: T) {
@@ -137,7 +139,14 @@ export function formatIssues(error: z.ZodError): string {
 /** Builds a message with a fresh id and timestamp. */
 export function createMessage<T extends MessageType>(
   type: T,
-  fields: { jobId: string; tenant: string; data: MessageData<T>; id?: string; occurredAt?: Date },
+  fields: {
+    jobId: string;
+    tenant: string;
+    data: MessageData<T>;
+    id?: string;
+    occurredAt?: Date;
+    actor?: string;
+  },
 ): MessageOf<T> {
   return {
     v: CONTRACT_VERSION,
@@ -146,6 +155,7 @@ export function createMessage<T extends MessageType>(
     jobId: fields.jobId,
     tenant: fields.tenant,
     occurredAt: (fields.occurredAt ?? new Date()).toISOString(),
+    ...(fields.actor ? { actor: fields.actor } : {}),
     data: fields.data,
   } as MessageOf<T>;
 }

@@ -1,3 +1,4 @@
+import { Actor, recordAdminAction } from './admin-audit';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Scope, SCOPES, uuidv7 } from '@jobplane/contracts';
 import type { Database } from './database';
@@ -50,15 +51,30 @@ export class ApiKeyStore {
   ) {}
 
   /** Creates a key; the full key is returned here and never again. */
-  async create(k: NewApiKey): Promise<{ key: string; record: ApiKeyRecord }> {
+  /** Creates a key; the audit trail records who created it (never the secret) in the same transaction. */
+  async create(k: NewApiKey, actor?: Actor): Promise<{ key: string; record: ApiKeyRecord }> {
     const key = generateApiKey();
     const { prefix, secret } = parseApiKey(key)!;
-    const [row] = await this.db.query(
-      `INSERT INTO api_keys (id, prefix, secret_hash, tenant, name, scopes, expires_at)
-       VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz) RETURNING *`,
-      [uuidv7(), prefix, hashSecret(secret), k.tenant, k.name, k.scopes, k.expiresAt?.toISOString() ?? null],
-    );
-    return { key, record: keyFromRow(row!) };
+    const record = await this.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `INSERT INTO api_keys (id, prefix, secret_hash, tenant, name, scopes, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6::text[], $7::timestamptz) RETURNING *`,
+        [
+          uuidv7(),
+          prefix,
+          hashSecret(secret),
+          k.tenant,
+          k.name,
+          k.scopes,
+          k.expiresAt?.toISOString() ?? null,
+        ],
+      );
+      const created = keyFromRow(row!);
+      if (actor)
+        await recordAdminAction(tx, actor, 'api_key.created', keyTarget(created), keyDetails(created));
+      return created;
+    });
+    return { key, record };
   }
 
   /**
@@ -114,13 +130,28 @@ export class ApiKeyStore {
   }
 
   /** Revokes a key (idempotent); null if there is no such key. */
-  async revoke(id: string): Promise<ApiKeyRecord | null> {
-    const [row] = await this.db.query(
-      `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`,
-      [id],
-    );
-    return row ? keyFromRow(row) : null;
+  async revoke(id: string, actor?: Actor): Promise<ApiKeyRecord | null> {
+    return this.db.transaction(async (tx) => {
+      const [row] = await tx.query(
+        `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1 RETURNING *`,
+        [id],
+      );
+      if (!row) return null;
+      const revoked = keyFromRow(row);
+      if (actor)
+        await recordAdminAction(tx, actor, 'api_key.revoked', keyTarget(revoked), keyDetails(revoked));
+      return revoked;
+    });
   }
+}
+
+function keyTarget(k: ApiKeyRecord) {
+  return { kind: 'api_key', id: k.id };
+}
+
+/** What the audit trail keeps of a key: its public prefix, tenant and scopes — never the secret. */
+function keyDetails(k: ApiKeyRecord): Record<string, unknown> {
+  return { prefix: k.prefix, keyTenant: k.tenant, name: k.name, scopes: k.scopes };
 }
 
 function keyFromRow(r: Record<string, unknown>): ApiKeyRecord {

@@ -136,7 +136,7 @@ export class JobRegistry {
    * Records a cancel request on the job (durable: it holds even if no worker hears it now) and
    * tells the scheduler through the outbox. Idempotent while the job is unfinished.
    */
-  async requestCancel(tenant: string, id: string, reason?: string): Promise<JobRecord> {
+  async requestCancel(tenant: string, id: string, reason?: string, actor?: string): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
         id,
@@ -155,6 +155,7 @@ export class JobRegistry {
         jobId: id,
         tenant,
         data: reason ? { reason } : {},
+        ...(actor ? { actor } : {}),
       });
       await enqueueOutbox(tx, [eventOutboxRow(message)]);
       return jobFromRow(updated!);
@@ -167,7 +168,7 @@ export class JobRegistry {
    * `retry_requested` event is appended, and `job.retry_requested` tells the scheduler through the
    * outbox. The attempt budget grows by one if it was spent. Any other state is a JobStateError.
    */
-  async retry(tenant: string, id: string, reason?: string): Promise<JobRecord> {
+  async retry(tenant: string, id: string, reason?: string, actor?: string): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
       const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
         id,
@@ -180,6 +181,7 @@ export class JobRegistry {
         jobId: id,
         tenant,
         data: { attempt: job.attempt, ...(reason ? { reason } : {}) },
+        ...(actor ? { actor } : {}),
       });
       const updated = await applyGuardedUpdate(tx, {
         jobId: id,

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
+  actorIdOf,
   ApiKeyView,
   CreatedApiKey,
   createApiKeyRequestSchema,
@@ -21,7 +22,7 @@ export class ApiKeysController {
   /** 201 with the full key: the only time it is ever shown. */
   @Post()
   async create(
-    @Auth('admin') _p: Principal,
+    @Auth('admin') p: Principal,
     @Body() body: unknown,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedApiKey> {
@@ -34,7 +35,10 @@ export class ApiKeysController {
         'Request validation failed',
         'expiresAt is in the past',
       );
-    const { key, record } = await this.keys.create({ ...input, expiresAt });
+    const { key, record } = await this.keys.create(
+      { ...input, expiresAt },
+      { tenant: p.tenant, id: actorIdOf(p) },
+    );
     void reply.status(201).header('cache-control', 'no-store');
     return { ...toView(record), key };
   }
@@ -51,10 +55,10 @@ export class ApiKeysController {
   /** `POST /v1/api-keys/{id}:revoke`: the key stops working at once; revoking twice is fine. */
   @Post(':idAction')
   @HttpCode(200)
-  async revoke(@Auth('admin') _p: Principal, @Param('idAction') idAction: string): Promise<ApiKeyView> {
+  async revoke(@Auth('admin') p: Principal, @Param('idAction') idAction: string): Promise<ApiKeyView> {
     const [id, action] = idAction.split(':');
     if (action !== 'revoke' || !id || !UUID_PATTERN.test(id)) throw notFound(idAction);
-    const record = await this.keys.revoke(id);
+    const record = await this.keys.revoke(id, { tenant: p.tenant, id: actorIdOf(p) });
     if (!record) throw notFound(id);
     return toView(record);
   }

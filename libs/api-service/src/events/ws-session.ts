@@ -1,4 +1,4 @@
-import { ERROR_CODES, Principal, submitJobRequestSchema } from '@jobplane/contracts';
+import { ERROR_CODES, Principal, submitJobRequestSchema, actorIdOf } from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { RawData, WebSocket } from 'ws';
@@ -86,7 +86,7 @@ export class WsSession {
         return this.follow(p.tenant, frame.jobId, frame.afterSeq);
       case 'cancel_job': {
         requireScope(p, 'jobs:write');
-        const job = await this.d.jobs.cancel(p.tenant, frame.jobId, frame.reason);
+        const job = await this.d.jobs.cancel(p.tenant, frame.jobId, frame.reason, actorIdOf(p));
         this.send({ type: 'job', job, ...ref(frame.ref) });
         return;
       }

@@ -18,6 +18,7 @@ import {
   submitJobRequestSchema,
   submitJobsRequestSchema,
   SubmitJob,
+  actorIdOf,
 } from '@jobplane/contracts';
 import { toJobView } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
@@ -83,11 +84,11 @@ export class JobServiceHandlers {
       }),
       CancelJob: this.unary<IdMessage>('jobs:write', async (p, req) => {
         const { reason } = parseInput(cancelJobRequestSchema, reasonOf(req), 'request');
-        return toJobMessage(await this.jobs.cancel(p.tenant, req.id ?? '', reason));
+        return toJobMessage(await this.jobs.cancel(p.tenant, req.id ?? '', reason, actorIdOf(p)));
       }),
       RetryJob: this.unary<IdMessage>('jobs:write', async (p, req) => {
         const { reason } = parseInput(retryJobRequestSchema, reasonOf(req), 'request');
-        return toJobMessage(await this.jobs.retry(p.tenant, req.id ?? '', reason));
+        return toJobMessage(await this.jobs.retry(p.tenant, req.id ?? '', reason, actorIdOf(p)));
       }),
       WatchJob: ((call: ServerWritableStream<WatchMessage, unknown>) => {
         void this.watch(call);
