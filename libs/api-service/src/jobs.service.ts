@@ -12,6 +12,7 @@ import {
 } from '@jobplane/contracts';
 import {
   JobNotFoundError,
+  JobRecord,
   JobRegistry,
   OutboxRelay,
   PoolStore,
@@ -34,6 +35,9 @@ export class JobsService {
     private readonly maxQueued: (tenant: string) => number | undefined = () => undefined,
   ) {}
 
+  /** Told of every job this service created, after its transaction committed (metrics). */
+  onCreated?: (job: JobRecord) => void;
+
   /**
    * Creates the jobs in one transaction. A reused idempotency key returns its first job
    * (`created: false`); reused with another body it throws IdempotencyConflictError, and nothing is created.
@@ -44,6 +48,7 @@ export class JobsService {
       { maxQueued: this.maxQueued },
     );
     this.relay.kick();
+    for (const r of results) if (r.created) this.onCreated?.(r.job);
     return results;
   }
 
@@ -76,6 +81,7 @@ export class JobsService {
           : { index, ok: true, created: o.created, job: toJobView(o.job) };
     });
     if (valid.length > 0) this.relay.kick();
+    for (const o of outcomes) if (!('conflict' in o) && o.created) this.onCreated?.(o.job);
     return { items: answers };
   }
 
