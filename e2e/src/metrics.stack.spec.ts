@@ -1,4 +1,6 @@
-import { eventually } from '@jobplane/testing';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventually, REPO_ROOT } from '@jobplane/testing';
 import { submit, TERMINAL, useStack, waitForState } from './jobs';
 import { parsePrometheusText, scrape, Scrape, sum } from './prom-text';
 
@@ -118,6 +120,30 @@ describe('metrics of the distributed stack', () => {
         `wait sum ${sum(scheduler, 'jobplane_job_queue_wait_seconds_sum').toFixed(3)} s, ` +
         `run sum ${sum(scheduler, 'jobplane_job_run_seconds_sum').toFixed(3)} s`,
     );
+  });
+
+  it('exports exactly the families docs/metrics.md documents (process metrics aside)', () => {
+    const doc = readFileSync(join(REPO_ROOT, 'docs', 'metrics.md'), 'utf8');
+    const documented = new Map(
+      [...doc.matchAll(/^\| `(jobplane_[a-z0-9_]+)` \| (\w+) \|[^|]*\|([^|]+)\|/gm)].map((m) => [
+        m[1]!,
+        { type: m[2]!, services: m[3]!.split(',').map((x) => x.trim()) },
+      ]),
+    );
+    const exported = new Map<string, { type: string; services: string[] }>();
+    for (const [service, s] of [
+      ['api', api],
+      ['scheduler', scheduler],
+      ['worker', worker],
+      ['audit', audit],
+    ] as const)
+      for (const [name, type] of s.types) {
+        if (/^jobplane_(process|nodejs)_/.test(name)) continue;
+        const e = exported.get(name) ?? { type, services: [] };
+        e.services.push(service);
+        exported.set(name, e);
+      }
+    expect(Object.fromEntries([...exported].sort())).toEqual(Object.fromEntries([...documented].sort()));
   });
 
   it('every service labels its samples with its name, process metrics included', () => {
