@@ -5,7 +5,9 @@ import { ROOT } from './support';
 /** The metric families docs/metrics.md documents (its table), the list the services are checked against. */
 export function documentedFamilies(): Map<string, string> {
   const text = readFileSync(join(ROOT, 'docs', 'metrics.md'), 'utf8');
-  return new Map([...text.matchAll(/^\| `(jobplane_[a-z0-9_]+)` \| (\w+) \|/gm)].map((m) => [m[1]!, m[2]!]));
+  return new Map(
+    [...text.matchAll(/^\|\s*`(jobplane_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|/gm)].map((m) => [m[1]!, m[2]!]),
+  );
 }
 
 /** prom-client's default process metrics, exported by every service with the jobplane_ prefix. */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, REPO_ROOT } from '@jobplane/testing';
+import { grpcClients } from './grpc-client';
 import { submit, TERMINAL, useStack, waitForState } from './jobs';
 import { parsePrometheusText, scrape, Scrape, sum } from './prom-text';
 
@@ -29,6 +30,18 @@ describe('metrics of the distributed stack', () => {
       ),
     ]);
     const done = await Promise.all(jobs.map((j) => waitForState(ctx.api, j.id, TERMINAL, 60_000)));
+    // Two gRPC calls: one answered OK, one NOT_FOUND.
+    const grpc = grpcClients(ctx.stack.grpcAddress, ctx.stack.adminKey);
+    try {
+      expect((await grpc.call<{ id: string }>('GetJob', { id: jobs[0]!.id })).id).toBe(jobs[0]!.id);
+      await expect(grpc.call('GetJob', { id: '00000000-0000-7000-8000-000000000000' })).rejects.toMatchObject(
+        {
+          code: 5,
+        },
+      );
+    } finally {
+      grpc.close();
+    }
     expect(done.filter((j) => j.state === 'succeeded')).toHaveLength(ECHOES);
     expect(done.filter((j) => j.state === 'failed')).toHaveLength(FAILS);
     // Counters move after commit and acks; wait until every service has seen the whole run.
@@ -70,6 +83,9 @@ describe('metrics of the distributed stack', () => {
     const routes = new Set(api.samples.filter((s) => s.labels.route).map((s) => s.labels.route!));
     expect([...routes].filter((r) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(r))).toEqual([]);
     expect(sum(api, 'jobplane_outbox_pending')).toBe(0);
+    expect(sum(api, 'jobplane_grpc_requests_total', { method: 'GetJob', code: 'OK' })).toBe(1);
+    expect(sum(api, 'jobplane_grpc_requests_total', { method: 'GetJob', code: 'NOT_FOUND' })).toBe(1);
+    expect(sum(api, 'jobplane_grpc_request_duration_seconds_count', { method: 'GetJob' })).toBe(2);
     expect(api.types.get('jobplane_http_request_duration_seconds')).toBe('histogram');
   });
 
@@ -125,7 +141,7 @@ describe('metrics of the distributed stack', () => {
   it('exports exactly the families docs/metrics.md documents (process metrics aside)', () => {
     const doc = readFileSync(join(REPO_ROOT, 'docs', 'metrics.md'), 'utf8');
     const documented = new Map(
-      [...doc.matchAll(/^\| `(jobplane_[a-z0-9_]+)` \| (\w+) \|[^|]*\|([^|]+)\|/gm)].map((m) => [
+      [...doc.matchAll(/^\|\s*`(jobplane_[a-z0-9_]+)`\s*\|\s*(\w+)\s*\|[^|]*\|([^|]+)\|/gm)].map((m) => [
         m[1]!,
         { type: m[2]!, services: m[3]!.split(',').map((x) => x.trim()) },
       ]),
