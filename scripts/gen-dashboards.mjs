@@ -155,6 +155,7 @@ const workers = [
     [
       [`max(jobplane_workers_live{${SEL}})`, 'live'],
       [`max(jobplane_workers_draining{${SEL}})`, 'draining'],
+      [`max(jobplane_workers_offline{${SEL}})`, 'offline'],
     ],
   ],
   [

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventually, REPO_ROOT } from '@jobplane/testing';
+import { eventually, REPO_ROOT, stopService } from '@jobplane/testing';
 import { grpcClients } from './grpc-client';
 import { submit, TERMINAL, useStack, waitForState } from './jobs';
 import { parsePrometheusText, scrape, Scrape, sum } from './prom-text';
@@ -105,6 +105,7 @@ describe('metrics of the distributed stack', () => {
     expect(sum(scheduler, 'jobplane_workers_live')).toBe(1);
     expect(sum(scheduler, 'jobplane_workers_slots')).toBe(4);
     expect(sum(scheduler, 'jobplane_workers_heartbeat_max_age_seconds')).toBeLessThan(60);
+    expect(sum(scheduler, 'jobplane_workers_offline')).toBe(0);
     expect(sum(scheduler, 'jobplane_outbox_pending')).toBe(0);
     // submitted, dispatched, started, succeeded/failed: at least 4 lifecycle messages per job.
     expect(sum(scheduler, 'jobplane_consumer_message_age_seconds_count')).toBeGreaterThanOrEqual(
@@ -160,6 +161,19 @@ describe('metrics of the distributed stack', () => {
         exported.set(name, e);
       }
     expect(Object.fromEntries([...exported].sort())).toEqual(Object.fromEntries([...documented].sort()));
+  });
+
+  it('a worker that stops cleanly is not counted offline', async () => {
+    const w = ctx.stack.processes.find((x) => x.name === 'worker-0')!;
+    expect(await stopService(w)).toBe(0);
+    // Its last heartbeat (draining, nothing running) takes it out of the offline watch at once.
+    const after = await eventually(() => metricsOf('scheduler'), {
+      until: (s) => sum(s, 'jobplane_workers_heartbeat_max_age_seconds') === 0,
+      timeoutMs: 10_000,
+      what: 'stopped worker left the heartbeat watch',
+    });
+    expect(sum(after, 'jobplane_workers_offline')).toBe(0);
+    expect(sum(after, 'jobplane_workers_draining')).toBe(1);
   });
 
   it('every service labels its samples with its name, process metrics included', () => {

@@ -5,6 +5,11 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 
 /** A worker whose last heartbeat is older than this is not counted as live. */
 const LIVE_WITHIN_MS = 60_000;
+/**
+ * Nothing prunes the workers table, so a crashed worker's row stays: it counts as offline for this
+ * long after its last heartbeat (the alert's window), then drops out of the gauges.
+ */
+const OFFLINE_HORIZON_MS = 15 * 60_000;
 
 /** Shares one read between the gauges of one scrape (prom-client collects them concurrently). */
 function cachedRead<T>(read: () => Promise<T>): () => Promise<T> {
@@ -29,12 +34,17 @@ export function registerFleetMetrics(
     const now = Date.now();
     const all = await workers.list();
     const live = all.filter((w) => now - w.lastSeenAt.getTime() <= LIVE_WITHIN_MS);
+    // A clean stop ends with a draining heartbeat and nothing running: not offline, just gone.
+    const watched = all.filter(
+      (w) => !(w.draining && w.running.length === 0) && now - w.lastSeenAt.getTime() <= OFFLINE_HORIZON_MS,
+    );
     return {
       live: live.length,
       draining: live.filter((w) => w.draining).length,
       busy: live.reduce((n, w) => n + w.running.length, 0),
       slots: live.reduce((n, w) => n + w.pools.reduce((m, p) => m + p.concurrency, 0), 0),
-      maxAgeS: all.reduce((m, w) => Math.max(m, (now - w.lastSeenAt.getTime()) / 1000), 0),
+      offline: watched.filter((w) => now - w.lastSeenAt.getTime() > LIVE_WITHIN_MS).length,
+      maxAgeS: watched.reduce((m, w) => Math.max(m, (now - w.lastSeenAt.getTime()) / 1000), 0),
     };
   });
   const fleetGauge = (name: string, help: string, pick: (f: Awaited<ReturnType<typeof fleet>>) => number) =>
@@ -51,8 +61,13 @@ export function registerFleetMetrics(
   fleetGauge('jobplane_workers_busy_slots', 'Attempts running on live workers.', (f) => f.busy);
   fleetGauge('jobplane_workers_slots', 'Concurrency slots of live workers, summed.', (f) => f.slots);
   fleetGauge(
+    'jobplane_workers_offline',
+    'Workers silent for more than 60 s that did not stop cleanly (counted for 15 min after their last heartbeat).',
+    (f) => f.offline,
+  );
+  fleetGauge(
     'jobplane_workers_heartbeat_max_age_seconds',
-    'Age of the stalest heartbeat among registered workers (a lost worker shows here until pruned).',
+    'Age of the stalest heartbeat among workers that did not stop cleanly (last 15 min).',
     (f) => f.maxAgeS,
   );
 
