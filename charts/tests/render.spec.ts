@@ -387,10 +387,7 @@ describe.each(cases)('render with %s', (_name, files) => {
         expect(d.uid).toBeTruthy();
         const exprs: string[] = d.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
         expect(exprs.length).toBeGreaterThan(0);
-        // Only series the processes export today: up and the prom-client defaults.
-        for (const e of exprs)
-          for (const m of e.match(/\b[a-z_]+(?=\{)/g) ?? [])
-            expect([e, m]).toEqual([e, expect.stringMatching(/^(up|jobplane_(process|nodejs)_[a-z0-9_]+)$/)]);
+        // Which metric names they may use: promql.spec.ts.
       }
     }
   });

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, eventually, ServiceProcess, startService, stopService } from '@jobplane/testing';
 import { submit, TERMINAL, waitForState } from './jobs';
+import { parsePrometheusText, sum } from './prom-text';
 
 /** Embedded mode (one process, PGlite + in-process bus) over real HTTP. */
 describe('embedded mode over HTTP', () => {
@@ -192,7 +193,16 @@ describe('embedded mode over HTTP', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toMatchObject({ database: { status: 'ok' }, bus: { status: 'ok' } });
     expect((await api.get('/docs/json')).body.paths['/v1/jobs']).toBeDefined();
-    expect((await api.get('/metrics')).body).toContain('jobplane_process_resident_memory_bytes');
+    const metrics = parsePrometheusText((await api.get('/metrics')).body as string);
+    expect(sum(metrics, 'jobplane_process_resident_memory_bytes')).toBeGreaterThan(0);
+    // One registry for all four services: the earlier tests' jobs show in each part's families.
+    expect(sum(metrics, 'jobplane_jobs_submitted_total')).toBeGreaterThan(0);
+    expect(sum(metrics, 'jobplane_jobs_finished_total', { outcome: 'succeeded' })).toBeGreaterThan(0);
+    expect(sum(metrics, 'jobplane_worker_attempts_total')).toBeGreaterThan(0);
+    expect(
+      sum(metrics, 'jobplane_http_requests_total', { method: 'POST', route: '/v1/jobs' }),
+    ).toBeGreaterThan(0);
+    expect(metrics.types.get('jobplane_audit_chain_intact')).toBe('gauge');
   });
 
   it('recovers a job left running by a crash of the whole process', async () => {

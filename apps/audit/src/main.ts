@@ -25,6 +25,7 @@ async function main() {
     awaitSchemaMs: config.SCHEMA_WAIT_SECONDS * 1000,
   });
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
+  const registry = createMetricsRegistry('audit');
   await bus.start(jobplaneTopology());
 
   @Module({
@@ -35,6 +36,8 @@ async function main() {
         logger,
         retentionDays: config.AUDIT_RETENTION_DAYS,
         resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
+        verifyIntervalSeconds: config.AUDIT_VERIFY_INTERVAL_SECONDS,
+        metrics: registry,
       }),
     ],
   })
@@ -44,7 +47,7 @@ async function main() {
   await app.init();
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
-    registry: createMetricsRegistry('audit'),
+    registry,
     ready: [
       { name: 'postgres', check: () => db.ping() },
       { name: 'rabbitmq', check: () => assertConnected(bus) },

@@ -16,7 +16,13 @@ import {
   SoleLeader,
 } from '@jobplane/scheduler-service';
 import { createLogger, createMetricsRegistry, onShutdownSignal, startTracing } from '@jobplane/telemetry';
-import { configuredHandlersFrom, WorkerModule, workerSettingsFrom } from '@jobplane/worker-service';
+import {
+  configuredHandlersFrom,
+  registerWorkerMetrics,
+  WorkerModule,
+  WorkerRuntime,
+  workerSettingsFrom,
+} from '@jobplane/worker-service';
 
 /**
  * Embedded mode: api, scheduler, worker and audit in one process, on an in-process bus and an
@@ -74,6 +80,8 @@ async function main() {
         logger,
         retentionDays: config.AUDIT_RETENTION_DAYS,
         resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
+        verifyIntervalSeconds: config.AUDIT_VERIFY_INTERVAL_SECONDS,
+        metrics,
       }),
     ],
   })
@@ -84,6 +92,8 @@ async function main() {
   });
   const scheduler = app.get(Scheduler);
   registerSchedulerMetrics(metrics, scheduler.poolStore, scheduler.counters(), config.DEFAULT_POOL_CAPACITY);
+  scheduler.instrument(metrics);
+  registerWorkerMetrics(metrics, app.get(WorkerRuntime), pools);
   await app.listen(config.PORT, config.HOST);
   const url = `http://${config.HOST}:${config.PORT}`;
   logger.info({ url, dataDir, pools }, 'jobplane (embedded) ready');

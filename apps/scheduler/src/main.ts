@@ -57,6 +57,7 @@ async function main() {
   const registry = createMetricsRegistry('scheduler');
   const scheduler = app.get(Scheduler);
   registerSchedulerMetrics(registry, scheduler.poolStore, scheduler.counters(), config.DEFAULT_POOL_CAPACITY);
+  scheduler.instrument(registry);
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
     registry,

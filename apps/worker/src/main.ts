@@ -7,6 +7,7 @@ import { Pool } from 'pg';
 import {
   configuredHandlersFrom,
   WorkerModule,
+  registerWorkerMetrics,
   WorkerRuntime,
   workerSettingsFrom,
 } from '@jobplane/worker-service';
@@ -54,9 +55,11 @@ async function main() {
   const app = await NestFactory.createApplicationContext(WorkerRoot, { logger: new PinoNestLogger(logger) });
   await app.init();
   const runtime = app.get(WorkerRuntime);
+  const registry = createMetricsRegistry('worker');
+  registerWorkerMetrics(registry, runtime, pools);
   const health = await startHealthServer({
     port: config.HEALTH_PORT,
-    registry: createMetricsRegistry('worker'),
+    registry,
     accepting: () => runtime.isAccepting(),
     ready: [{ name: 'rabbitmq', check: () => assertConnected(bus) }],
   });

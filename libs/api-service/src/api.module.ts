@@ -8,12 +8,20 @@ import {
   ApiKeyStore,
   Database,
   JobRegistry,
+  outboxBacklog,
   OutboxRelay,
   PoolStore,
   ResultStore,
   ScheduleStore,
 } from '@jobplane/persistence';
-import { createMetricsRegistry, HealthCheck, Logger, startStopProvider } from '@jobplane/telemetry';
+import {
+  createMetricsRegistry,
+  HealthCheck,
+  Logger,
+  registerOutboxMetrics,
+  startStopProvider,
+} from '@jobplane/telemetry';
+import { registerSubmitMetrics } from './api-metrics';
 import type { Registry } from 'prom-client';
 import { AuditController } from './audit.controller';
 import { ApiKeyAuthenticator } from './auth/api-key-authenticator';
@@ -73,6 +81,16 @@ export class ApiModule {
     const hub = new EventHub(o.bus, o.logger.child({ context: 'EventHub' }));
     const metrics = o.metrics ?? createMetricsRegistry(o.service);
     registerLiveMetrics(metrics, hub);
+    registerOutboxMetrics(metrics, () => outboxBacklog(db));
+    const jobsService = new JobsService(
+      new JobRegistry(db),
+      relay,
+      pools,
+      config.DEFAULT_POOL_CAPACITY,
+      tenantQuotas(config.TENANT_MAX_IN_FLIGHT),
+      tenantQuotas(config.TENANT_MAX_QUEUED),
+    );
+    jobsService.onCreated = registerSubmitMetrics(metrics);
     return {
       module: ApiModule,
       controllers: [
@@ -104,14 +122,7 @@ export class ApiModule {
         }),
         {
           provide: JobsService,
-          useValue: new JobsService(
-            new JobRegistry(db),
-            relay,
-            pools,
-            config.DEFAULT_POOL_CAPACITY,
-            tenantQuotas(config.TENANT_MAX_IN_FLIGHT),
-            tenantQuotas(config.TENANT_MAX_QUEUED),
-          ),
+          useValue: jobsService,
         },
         { provide: PoolStore, useValue: pools },
         { provide: AuditTrail, useValue: new AuditTrail(db) },

@@ -4,6 +4,9 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
+import type { Registry } from 'prom-client';
+import { registerHttpMetrics } from './api-metrics';
+import { METRICS_REGISTRY } from './health.controller';
 import { API_VERSION, buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { checkCharset, checkJsonDepth, MAX_BODY_BYTES } from './problems';
@@ -42,6 +45,7 @@ export async function createHttpApp(
     bufferLogs: false,
   });
   const fastify = app.getHttpAdapter().getInstance();
+  observeRequests(app, fastify);
   fastify.setErrorHandler((err, request, reply) => sendProblem(reply, request, err, logger));
   fastify.addHook('onRequest', async (request) => checkCharset(request.headers['content-type']));
   // Before any validator walks the body recursively: refuse absurd nesting with a 400.
@@ -56,4 +60,30 @@ export async function createHttpApp(
   // the lifecycle hooks). Nest's own hook closed the app at once (cutting short the embedded
   // worker's drain) and re-raised the signal, which made a graceful stop exit 1.
   return app;
+}
+
+/** Request rate, errors and latency per route template, into the module's metrics registry. */
+function observeRequests(
+  app: INestApplication,
+  fastify: ReturnType<NestFastifyApplication['getHttpAdapter']>['getInstance'] extends () => infer F
+    ? F
+    : never,
+): void {
+  let registry: Registry;
+  try {
+    registry = app.get<Registry>(METRICS_REGISTRY, { strict: false });
+  } catch {
+    return; // a root module without the api's registry
+  }
+  const http = registerHttpMetrics(registry);
+  fastify.addHook('onResponse', async (request, reply) => {
+    http.observe(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? 'unmatched',
+        status: String(reply.statusCode),
+      },
+      reply.elapsedTime / 1000,
+    );
+  });
 }

@@ -12,6 +12,7 @@ import {
 } from '@jobplane/contracts';
 import {
   JobNotFoundError,
+  JobRecord,
   JobRegistry,
   OutboxRelay,
   PoolStore,
@@ -53,6 +54,9 @@ export class JobsService {
     private readonly maxQueued: (tenant: string) => number | undefined = () => undefined,
   ) {}
 
+  /** Told of every job this service created, after its transaction committed (metrics). */
+  onCreated?: (job: JobRecord) => void;
+
   /**
    * Creates the jobs in one transaction. A reused idempotency key returns its first job
    * (`created: false`); reused with another body it throws IdempotencyConflictError, and nothing is created.
@@ -65,6 +69,7 @@ export class JobsService {
         traceHeaders(),
       );
       this.relay.kick();
+      for (const r of results) if (r.created) this.onCreated?.(r.job);
       return results;
     });
   }
@@ -104,6 +109,7 @@ export class JobsService {
           : { index, ok: true, created: o.created, job: toJobView(o.job) };
     });
     if (valid.length > 0) this.relay.kick();
+    for (const o of outcomes) if (!('conflict' in o) && o.created) this.onCreated?.(o.job);
     return { items: answers };
   }
 

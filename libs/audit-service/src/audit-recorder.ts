@@ -16,6 +16,8 @@ export class AuditRecorder {
   private processing: Promise<void> | null = null;
   private subscription: Subscription | null = null;
   recorded = 0;
+  /** Told of every batch once committed (metrics). */
+  onRecorded?: (entries: AuditEntry[]) => void;
 
   constructor(
     private readonly bus: MessageBus,
@@ -57,6 +59,7 @@ export class AuditRecorder {
           );
           batch.forEach((b) => b.delivery.ack());
           this.recorded += batch.length;
+          this.onRecorded?.(batch.map((b) => b.entry));
         } catch (err) {
           this.logger.error({ err }, 'audit batch not recorded; requeued');
           batch.forEach((b) => b.delivery.nack(true));

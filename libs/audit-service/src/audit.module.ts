@@ -5,6 +5,9 @@ import { Logger, startStopProvider } from '@jobplane/telemetry';
 import { AuditRecorder } from './audit-recorder';
 import { AuditRetention } from './audit-retention';
 import { AuditTrail } from './audit-trail';
+import { AuditVerifier } from './audit-verifier';
+import { registerAuditMetrics } from './audit-metrics';
+import type { Registry } from 'prom-client';
 
 @Module({})
 export class AuditModule {
@@ -16,6 +19,10 @@ export class AuditModule {
     retentionDays?: number;
     /** RESULT_INLINE_MAX_BYTES: results above it are audited as a digest. */
     resultMaxBytes?: number;
+    /** AUDIT_VERIFY_INTERVAL_SECONDS; 0 turns the periodic chain verification off. */
+    verifyIntervalSeconds?: number;
+    /** Registry for the audit metrics (none: not instrumented). */
+    metrics?: Registry;
   }): DynamicModule {
     const recorder = new AuditRecorder(
       o.bus,
@@ -28,14 +35,23 @@ export class AuditModule {
       o.logger.child({ context: 'AuditRetention' }),
       o.retentionDays ?? 0,
     );
+    const verifier = new AuditVerifier(
+      o.db,
+      new AuditTrail(o.db),
+      o.logger.child({ context: 'AuditVerifier' }),
+      (o.verifyIntervalSeconds ?? 0) * 1000,
+    );
+    if (o.metrics) registerAuditMetrics(o.metrics, recorder, verifier);
     return {
       module: AuditModule,
       providers: [
         { provide: AuditRecorder, useValue: recorder },
         startStopProvider(recorder),
         startStopProvider(retention),
+        { provide: AuditVerifier, useValue: verifier },
+        startStopProvider(verifier),
       ],
-      exports: [AuditRecorder],
+      exports: [AuditRecorder, AuditVerifier],
     };
   }
 }

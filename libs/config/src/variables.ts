@@ -243,6 +243,12 @@ export const VARIABLES = {
       'Audit records older than this are purged, leaving a checkpoint so the rest of the chain still verifies; 0 keeps them forever.',
     services: ['audit', 'embedded'],
   },
+  AUDIT_VERIFY_INTERVAL_SECONDS: {
+    schema: z.coerce.number().int().min(0).default(3600),
+    description:
+      "How often the audit service re-verifies every tenant's hash chain (jobplane_audit_chain_intact); 0 turns it off.",
+    services: ['audit', 'embedded'],
+  },
   RESULT_INLINE_MAX_BYTES: {
     schema: z.coerce.number().int().min(0).default(65_536),
     description:

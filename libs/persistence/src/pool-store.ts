@@ -149,6 +149,22 @@ export class PoolStore {
     );
   }
 
+  /** Undispatched jobs per pool and priority: count and age of the oldest (the KEDA signal). */
+  async backlogByPriority(): Promise<
+    { pool: string; priority: number; depth: number; oldestAgeMs: number }[]
+  > {
+    const rows = await this.db.query<{ pool: string; priority: number; n: string; oldest: string }>(
+      `SELECT pool, priority, count(*)::text AS n, min(created_at) AS oldest FROM jobs
+       WHERE state = 'queued' AND (attempt = 0 OR run_at IS NOT NULL) GROUP BY pool, priority`,
+    );
+    return rows.map((r) => ({
+      pool: r.pool,
+      priority: Number(r.priority),
+      depth: Number(r.n),
+      oldestAgeMs: Math.max(0, Date.now() - new Date(r.oldest).getTime()),
+    }));
+  }
+
   /** Pools that live workers (seen within `withinMs`) serve. */
   async served(withinMs = 60_000): Promise<string[]> {
     const rows = await this.db.query<{ pool: string }>(

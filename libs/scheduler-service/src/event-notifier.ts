@@ -11,6 +11,8 @@ import type { Logger } from '@jobplane/telemetry';
  */
 export class EventNotifier {
   private readonly open = new WeakMap<Tx, JobEventNote[]>();
+  private readonly committed = new WeakMap<Tx, [JobRecord, JobEventInput][]>();
+  private readonly observers: ((job: JobRecord, e: JobEventInput) => void)[] = [];
 
   constructor(
     private readonly bus: MessageBus | null,
@@ -20,20 +22,30 @@ export class EventNotifier {
   /** Runs `fn` in a transaction; after it commits, publishes what `recorded` collected in it. */
   async transaction<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
     const notes: JobEventNote[] = [];
+    const applied: [JobRecord, JobEventInput][] = [];
     const result = await db.transaction(async (tx) => {
       this.open.set(tx, notes);
+      this.committed.set(tx, applied);
       try {
         return await fn(tx);
       } finally {
         this.open.delete(tx);
+        this.committed.delete(tx);
       }
     });
     this.publish(notes);
+    for (const [job, e] of applied) for (const observe of this.observers) observe(job, e);
     return result;
+  }
+
+  /** Calls `fn` for every transition once its transaction committed (metrics). */
+  observe(fn: (job: JobRecord, e: JobEventInput) => void): void {
+    this.observers.push(fn);
   }
 
   /** Notes an event recorded in `tx` as seq `seq` of `job`; ignored outside `transaction`. */
   recorded(tx: Tx, job: JobRecord, e: JobEventInput, seq = job.lastSeq): void {
+    this.committed.get(tx)?.push([job, e]);
     this.open.get(tx)?.push({
       jobId: job.id,
       seq,

@@ -16,3 +16,5 @@ export * from './heartbeat-consumer';
 export * from './retention-purger';
 export * from './schedule-runner';
 export * from './scheduler-metrics';
+export * from './job-metrics';
+export * from './fleet-metrics';

@@ -106,6 +106,9 @@ export class SchedulerConsumer {
     }
   }
 
+  /** Told the type and age (ms since it occurred) of every message once its batch committed. */
+  onApplied?: (type: string, ageMs: number) => void;
+
   private async applyBatch(batch: Pending[]): Promise<void> {
     const outbox: OutboxMessage[] = [];
     const backlog: BacklogEntry[] = [];
@@ -133,6 +136,8 @@ export class SchedulerConsumer {
     });
     for (const { delivery } of batch) delivery.ack();
     this.applied += batch.length;
+    const now = Date.now();
+    for (const { message } of batch) this.onApplied?.(message.type, now - Date.parse(message.occurredAt));
     if (outbox.length > 0) this.relay.kick();
     await this.afterCommit(backlog, released, keys).catch((err) =>
       // Postgres already holds the truth; the reconciler re-adds what the backlog missed.

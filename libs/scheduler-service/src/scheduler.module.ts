@@ -8,6 +8,9 @@ import { BacklogReconciler } from './backlog-reconciler';
 import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
 import { EventNotifier } from './event-notifier';
+import { registerConsumerLag, registerFleetMetrics } from './fleet-metrics';
+import { registerJobMetrics } from './job-metrics';
+import type { Registry } from 'prom-client';
 import type { LeaderLease } from './leader';
 import { HeartbeatConsumer } from './heartbeat-consumer';
 import { KeyUnparker } from './key-unparker';
@@ -50,6 +53,7 @@ export class Scheduler {
   readonly retention: RetentionPurger;
   readonly schedules: ScheduleRunner;
   readonly notifier: EventNotifier;
+  readonly workers: WorkerStore;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
@@ -77,7 +81,7 @@ export class Scheduler {
     );
     const unparker = new KeyUnparker(o.db, o.backlog);
     this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs, unparker);
-    const workers = new WorkerStore(o.db);
+    const workers = (this.workers = new WorkerStore(o.db));
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
     this.watchdog = new Watchdog(
       o.db,
@@ -110,6 +114,13 @@ export class Scheduler {
   }
 
   /** What the metrics report about this process. */
+  /** Registers job outcome, fleet, backlog-per-priority, outbox and consumer-lag metrics. */
+  instrument(registry: Registry): void {
+    this.notifier.observe(registerJobMetrics(registry));
+    this.consumer.onApplied = registerConsumerLag(registry);
+    registerFleetMetrics(registry, this.o.db, this.poolStore, this.workers);
+  }
+
   counters(): SchedulerCounters {
     return {
       dispatched: () => this.conductor.dispatched,

@@ -57,6 +57,8 @@ export class WorkerRuntime {
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
   completed = 0;
+  /** Told of every attempt this worker finished (type, pool, outcome) — metrics. */
+  onFinished?: (type: string, pool: string, outcome: string) => void;
 
   constructor(
     private readonly bus: MessageBus,
@@ -266,6 +268,7 @@ export class WorkerRuntime {
         await this.events.publish('job.failed', job, { attempt, error: outcome.error, durationMs });
       }
       this.completed++;
+      this.onFinished?.(msg.data.type, msg.data.pool, outcome.kind);
       delivery.ack();
       // From receipt to confirmed outcome: the handler's time plus the worker's overhead.
       log.info(

@@ -1,9 +1,17 @@
-import { Server, ServerCredentials, ServiceDefinition } from '@grpc/grpc-js';
+import {
+  handleUnaryCall,
+  Server,
+  ServerCredentials,
+  ServiceDefinition,
+  status,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { loadSync } from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { GRPC_JOB_SERVICE, JOBS_PROTO_PATH, PROTO_LOADER_OPTIONS } from '@jobplane/contracts';
 import type { Logger, StartStop } from '@jobplane/telemetry';
 import { HealthImplementation, protoPath as HEALTH_PROTO_PATH } from 'grpc-health-check';
+import type { RequestMetrics } from '../api-metrics';
 import { Authenticator } from '../auth/authenticator';
 import { JobEventFeed } from '../events/job-event-feed';
 import { MAX_BODY_BYTES } from '../problems';
@@ -22,6 +30,8 @@ export interface GrpcServerOptions {
   maxMessageBytes?: number;
   /** How long stop() lets in-flight calls finish before cutting them. */
   shutdownGraceMs?: number;
+  /** `jobplane_grpc_requests_total{method,code}` and its latency histogram (unary calls). */
+  metrics?: RequestMetrics;
 }
 
 /**
@@ -48,7 +58,11 @@ export class GrpcServer implements StartStop {
     const server = new Server({
       'grpc.max_receive_message_length': this.o.maxMessageBytes ?? MAX_BODY_BYTES,
     });
-    server.addService(definition[GRPC_JOB_SERVICE] as ServiceDefinition, this.handlers.implementation());
+    const implementation = this.handlers.implementation();
+    server.addService(
+      definition[GRPC_JOB_SERVICE] as ServiceDefinition,
+      this.o.metrics ? observeUnary(implementation, this.o.metrics) : implementation,
+    );
     this.health.addToServer(server);
     new ReflectionService(definition).addToServer(server);
     const address = `${this.o.host.includes(':') ? `[${this.o.host}]` : this.o.host}:${this.o.port}`;
@@ -77,4 +91,28 @@ export class GrpcServer implements StartStop {
     this.health.setStatus('', s);
     this.health.setStatus(GRPC_JOB_SERVICE, s);
   }
+}
+
+/** Wraps the unary handlers (call, callback) so each answer is counted by method and status code. */
+function observeUnary(
+  impl: UntypedServiceImplementation,
+  metrics: RequestMetrics,
+): UntypedServiceImplementation {
+  const out: UntypedServiceImplementation = {};
+  for (const [method, handler] of Object.entries(impl)) {
+    if (typeof handler !== 'function' || handler.length !== 2) {
+      out[method] = handler;
+      continue;
+    }
+    const unary = handler as handleUnaryCall<unknown, unknown>;
+    out[method] = ((call, callback) => {
+      const t0 = process.hrtime.bigint();
+      unary(call, (err, ...rest) => {
+        const code = status[err?.code ?? status.OK] ?? 'UNKNOWN';
+        metrics.observe({ method, code }, Number(process.hrtime.bigint() - t0) / 1e9);
+        callback(err, ...rest);
+      });
+    }) as handleUnaryCall<unknown, unknown>;
+  }
+  return out;
 }

@@ -11,6 +11,9 @@ import { AUTHENTICATOR, Authenticator } from '../auth/authenticator';
 import { JOB_EVENT_FEED, JobEventFeed } from '../events/job-event-feed';
 import { JobsService } from '../jobs.service';
 import { GrpcServer } from './grpc-server';
+import type { Registry } from 'prom-client';
+import { registerGrpcMetrics } from '../api-metrics';
+import { METRICS_REGISTRY } from '../health.controller';
 
 @Injectable()
 class GrpcServerLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -32,9 +35,17 @@ export function grpcProviders(config: Pick<Config, 'HOST' | 'GRPC_PORT'>, logger
   return [
     {
       provide: GrpcServer,
-      useFactory: (jobs: JobsService, feed: JobEventFeed, auth: Authenticator) =>
-        new GrpcServer({ host: config.HOST, port: config.GRPC_PORT, jobs, feed, auth, logger }),
-      inject: [JobsService, JOB_EVENT_FEED, AUTHENTICATOR],
+      useFactory: (jobs: JobsService, feed: JobEventFeed, auth: Authenticator, registry: Registry) =>
+        new GrpcServer({
+          host: config.HOST,
+          port: config.GRPC_PORT,
+          jobs,
+          feed,
+          auth,
+          logger,
+          metrics: registerGrpcMetrics(registry),
+        }),
+      inject: [JobsService, JOB_EVENT_FEED, AUTHENTICATOR, METRICS_REGISTRY],
     },
     GrpcServerLifecycle,
   ];
