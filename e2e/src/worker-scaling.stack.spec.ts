@@ -8,7 +8,13 @@ import { submit, useStack } from './jobs';
 describe('worker drain and scaling (distributed)', () => {
   const ctx = useStack({
     workers: 0,
-    env: { WORKER_DRAIN_SECONDS: '1', WORKER_HEARTBEAT_MS: '500', CANCEL_GRACE_MS: '500' },
+    env: {
+      WORKER_DRAIN_SECONDS: '1',
+      WORKER_HEARTBEAT_MS: '500',
+      CANCEL_GRACE_MS: '500',
+      // 2,000 submits as fast as the api takes them: far above the default per-tenant request rate.
+      TENANT_RATE_LIMIT: '*:100000',
+    },
   });
 
   interface Row {
