@@ -12,14 +12,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
-import { envDetector } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
-import {
-  ReadableSpan,
-  SimpleSpanProcessor,
-  SpanExporter,
-  SpanProcessor,
-} from '@opentelemetry/sdk-trace-base';
+import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 export type { Span } from '@opentelemetry/api';
@@ -29,6 +22,23 @@ const tracer = () => trace.getTracer('jobplane');
 /** Set while an SDK started here runs: with tracing off, inSpan skips the OTel API altogether. */
 let enabled = false;
 const NOOP_SPAN: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+
+/**
+ * The SDK, loaded only when tracing is on: it costs ~28 MB of RSS per process, which a worker with
+ * tracing off should not pay.
+ */
+function sdk() {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  return {
+    NodeSDK: (require('@opentelemetry/sdk-node') as typeof import('@opentelemetry/sdk-node')).NodeSDK,
+    envDetector: (require('@opentelemetry/resources') as typeof import('@opentelemetry/resources'))
+      .envDetector,
+    SimpleSpanProcessor: (
+      require('@opentelemetry/sdk-trace-base') as typeof import('@opentelemetry/sdk-trace-base')
+    ).SimpleSpanProcessor,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+}
 
 /**
  * Starts OpenTelemetry tracing for this process when it is configured, else does nothing (every
@@ -44,10 +54,11 @@ export function startTracing(
   if (env.OTEL_SDK_DISABLED === 'true') return null;
   const processors: SpanProcessor[] = [];
   if (env.JOBPLANE_TRACE_FILE)
-    processors.push(new SimpleSpanProcessor(new FileSpanExporter(env.JOBPLANE_TRACE_FILE)));
+    processors.push(new (sdk().SimpleSpanProcessor)(new FileSpanExporter(env.JOBPLANE_TRACE_FILE)));
   const otlp = env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT;
   if (processors.length === 0 && !otlp) return null;
-  const sdk = new NodeSDK({
+  const { NodeSDK, envDetector } = sdk();
+  const node = new NodeSDK({
     serviceName: env.OTEL_SERVICE_NAME || `jobplane-${service}`,
     // Only traces: metrics are prom-client's (/metrics), logs are pino's (stdout).
     metricReaders: [],
@@ -58,11 +69,11 @@ export function startTracing(
     resourceDetectors: [envDetector],
     ...(processors.length > 0 ? { spanProcessors: processors } : {}),
   });
-  sdk.start();
+  node.start();
   enabled = true;
   return {
     shutdown: async () => {
-      await sdk.shutdown();
+      await node.shutdown();
       enabled = false;
     },
   };
