@@ -138,12 +138,7 @@ export class JobRegistry {
    */
   async requestCancel(tenant: string, id: string, reason?: string, actor?: string): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
-        id,
-        tenant,
-      ]);
-      if (!row) throw new JobNotFoundError(id);
-      const job = jobFromRow(row);
+      const job = await lockTenantJob(tx, tenant, id);
       if (isTerminal(job.state)) throw new JobStateError(id, job.state, 'cancel');
       if (job.cancelRequestedAt) return job;
       const [updated] = await tx.query(
@@ -170,12 +165,7 @@ export class JobRegistry {
    */
   async retry(tenant: string, id: string, reason?: string, actor?: string): Promise<JobRecord> {
     return this.db.transaction(async (tx) => {
-      const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [
-        id,
-        tenant,
-      ]);
-      if (!row) throw new JobNotFoundError(id);
-      const job = jobFromRow(row);
+      const job = await lockTenantJob(tx, tenant, id);
       if (!MANUAL_RETRY_FROM.includes(job.state)) throw new JobStateError(id, job.state, 'retry');
       const message = createMessage('job.retry_requested', {
         jobId: id,
@@ -390,6 +380,13 @@ async function insertSubmittedEvents(tx: Tx, jobs: JobRecord[], trace: TraceCarr
     tx,
     messages.map((m) => eventOutboxRow(m, trace)),
   );
+}
+
+/** The tenant's job, locked for the transaction; another tenant's job is not found. */
+async function lockTenantJob(tx: Tx, tenant: string, id: string): Promise<JobRecord> {
+  const [row] = await tx.query(`SELECT * FROM jobs WHERE id = $1 AND tenant = $2 FOR UPDATE`, [id, tenant]);
+  if (!row) throw new JobNotFoundError(id);
+  return jobFromRow(row);
 }
 
 export function encodeCursor(id: string): string {
