@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AuditModule } from '@jobplane/audit-service';
+import { AuditModule, auditSettingsFrom } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
@@ -29,17 +29,7 @@ async function main() {
   await bus.start(jobplaneTopology());
 
   @Module({
-    imports: [
-      AuditModule.forRoot({
-        bus,
-        db,
-        logger,
-        retentionDays: config.AUDIT_RETENTION_DAYS,
-        resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
-        verifyIntervalSeconds: config.AUDIT_VERIFY_INTERVAL_SECONDS,
-        metrics: registry,
-      }),
-    ],
+    imports: [AuditModule.forRoot({ bus, db, logger, metrics: registry, ...auditSettingsFrom(config) })],
   })
   class AuditRoot {}
 

@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
-import { AuditModule } from '@jobplane/audit-service';
+import { AuditModule, auditSettingsFrom } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology } from '@jobplane/messaging';
 import { Database, generateApiKey } from '@jobplane/persistence';
@@ -74,15 +74,7 @@ async function main() {
         // crud works in the embedded database itself (its own table, outside the registry's).
         handlers: configuredHandlersFrom(config, (sql, params) => db.query(sql, params)),
       }),
-      AuditModule.forRoot({
-        bus,
-        db,
-        logger,
-        retentionDays: config.AUDIT_RETENTION_DAYS,
-        resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
-        verifyIntervalSeconds: config.AUDIT_VERIFY_INTERVAL_SECONDS,
-        metrics,
-      }),
+      AuditModule.forRoot({ bus, db, logger, metrics, ...auditSettingsFrom(config) }),
     ],
   })
   class EmbeddedRoot {}

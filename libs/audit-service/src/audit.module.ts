@@ -1,3 +1,4 @@
+import type { Config } from '@jobplane/config';
 import { DynamicModule, Module } from '@nestjs/common';
 import type { MessageBus } from '@jobplane/messaging';
 import type { Database } from '@jobplane/persistence';
@@ -8,6 +9,15 @@ import { AuditTrail } from './audit-trail';
 import { AuditVerifier } from './audit-verifier';
 import { registerAuditMetrics } from './audit-metrics';
 import type { Registry } from 'prom-client';
+
+/** The audit tunables of AuditModule.forRoot, read from validated configuration. */
+export function auditSettingsFrom(config: Config) {
+  return {
+    retentionDays: config.AUDIT_RETENTION_DAYS,
+    resultMaxBytes: config.RESULT_INLINE_MAX_BYTES,
+    verifyIntervalSeconds: config.AUDIT_VERIFY_INTERVAL_SECONDS,
+  };
+}
 
 @Module({})
 export class AuditModule {
