@@ -3,10 +3,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
+import { CONSOLE_ASSETS_DIR, CONSOLE_BASE_PATH } from '@jobplane/console';
 import { Logger, PinoNestLogger } from '@jobplane/telemetry';
 import type { Registry } from 'prom-client';
 import { registerHttpMetrics } from './api-metrics';
 import { METRICS_REGISTRY } from './health.controller';
+import { registerConsoleRoutes } from './console-assets';
 import { API_VERSION, buildOpenApiDocument } from './openapi';
 import { ProblemFilter, sendProblem } from './problem.filter';
 import { checkCharset, checkJsonDepth, MAX_BODY_BYTES } from './problems';
@@ -23,7 +25,8 @@ export const MAX_PARAM_LENGTH = 200;
 
 /**
  * Creates the HTTP application (Fastify) around a root module: problem+json errors everywhere
- * (including body-parser failures), OpenAPI at /docs, bounded bodies, headers, params and timeouts.
+ * (including body-parser failures), OpenAPI at /docs, the web console at /console, bounded bodies,
+ * headers, params and timeouts.
  */
 export async function createHttpApp(
   rootModule: Type<unknown>,
@@ -55,6 +58,12 @@ export async function createHttpApp(
     specification: { document: buildOpenApiDocument(version) },
   } as never);
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  // The web console: static files over the public API (see docs/console.md).
+  if (registerConsoleRoutes(fastify, CONSOLE_BASE_PATH, CONSOLE_ASSETS_DIR)) {
+    fastify.get('/', (_req, reply) => reply.redirect(`${CONSOLE_BASE_PATH}/`, 302));
+  } else {
+    logger.warn({ dir: CONSOLE_ASSETS_DIR }, 'console assets not built: /console is not served');
+  }
   app.useGlobalFilters(new ProblemFilter(logger));
   // No enableShutdownHooks: main's onShutdownSignal owns SIGTERM and calls app.close() (which runs
   // the lifecycle hooks). Nest's own hook closed the app at once (cutting short the embedded
