@@ -50,7 +50,10 @@ export function progressBar(
   state: JobState,
   label: string,
 ): HTMLElement {
-  const percent = state === 'succeeded' ? 100 : progressPercent(progress);
+  const reported = state === 'succeeded' ? 100 : progressPercent(progress);
+  // Only a running job without a report gets the indeterminate (animated) bar; a waiting or ended
+  // one shows what it reached, or an empty bar.
+  const percent = reported ?? (state === 'running' ? null : 0);
   const bar = h('progress', { max: 100, 'aria-label': label, 'data-state': state });
   if (percent !== null) bar.value = percent;
   return h(
