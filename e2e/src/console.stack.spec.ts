@@ -74,7 +74,7 @@ describe('web console (distributed, chromium)', () => {
     await heading('Jobs').waitFor();
     await page.getByText('● Live').waitFor();
     // The key stays in this tab's sessionStorage, never in a cookie or the page URL.
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(await page.evaluate('sessionStorage.length')).toBe(1);
     expect((await browser.context.cookies()).length).toBe(0);
   });
 
@@ -95,7 +95,7 @@ describe('web console (distributed, chromium)', () => {
     const seen = new Set<number>();
     await eventually(
       async () => {
-        const value = await bar.evaluate((el) => (el as HTMLProgressElement).value);
+        const value = await bar.evaluate((el) => (el as unknown as { value: number }).value);
         seen.add(Math.round(value));
         return jobState();
       },
@@ -106,7 +106,7 @@ describe('web console (distributed, chromium)', () => {
         what: 'job page showing succeeded',
       },
     );
-    expect(await bar.evaluate((el) => (el as HTMLProgressElement).value)).toBe(100);
+    expect(await bar.evaluate((el) => (el as unknown as { value: number }).value)).toBe(100);
     // It moved through at least one value between the ends, live, without a reload.
     expect([...seen].some((v) => v > 0 && v < 100)).toBe(true);
     await page.getByRole('heading', { name: 'Result' }).waitFor();
@@ -186,7 +186,7 @@ describe('web console (distributed, chromium)', () => {
       until: (s) => s.length === 50,
       what: 'the unfiltered first page',
     });
-    const navigations = await page.evaluate(() => performance.getEntriesByType('navigation').length);
+    const navigations = await page.evaluate("performance.getEntriesByType('navigation').length");
     const fresh = await ctx.api.post<{ items: { job: JobView }[] }>('/v1/jobs:batch', {
       jobs: Array.from({ length: 8 }, (_, i) => ({ type: 'sleep', payload: { seconds: 0.5 + i * 0.1 } })),
     });
@@ -196,7 +196,7 @@ describe('web console (distributed, chromium)', () => {
       timeoutMs: 30_000,
       what: 'the new jobs shown and succeeded, live',
     });
-    expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(navigations);
+    expect(await page.evaluate("performance.getEntriesByType('navigation').length")).toBe(navigations);
     await shot('jobs', 'console-jobs.png', false);
   });
 
@@ -263,7 +263,7 @@ describe('web console (distributed, chromium)', () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await nav('Jobs').click();
     await heading('Jobs').waitFor();
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    const overflow = await page.evaluate<number>('document.documentElement.scrollWidth - window.innerWidth');
     expect(overflow).toBeLessThanOrEqual(0); // wide tables scroll inside their own box
     await shot('jobs-phone');
     await page.setViewportSize({ width: 1280, height: 860 });
