@@ -205,6 +205,17 @@ describe('embedded mode over HTTP', () => {
     expect(metrics.types.get('jobplane_audit_chain_intact')).toBe('gauge');
   });
 
+  it('serves the web console without a key (its API calls still need one)', async () => {
+    const open = api.as(undefined);
+    const index = await open.get<string>('/console/jobs');
+    expect(index.status).toBe(200);
+    expect(index.headers.get('content-type')).toContain('text/html');
+    expect(index.body).toContain('jobplane console');
+    const script = /src="(\/console\/main-[A-Z0-9]+\.js)"/.exec(index.body)?.[1];
+    expect((await open.get(script!)).status).toBe(200);
+    expect((await open.get('/v1/jobs')).status).toBe(401);
+  });
+
   it('recovers a job left running by a crash of the whole process', async () => {
     const job = await submit(api, {
       type: 'sleep',
