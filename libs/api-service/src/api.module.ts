@@ -7,12 +7,14 @@ import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import {
   ApiKeyStore,
   Database,
+  HandlerTypeStore,
   JobRegistry,
   outboxBacklog,
   OutboxRelay,
   PoolStore,
   ResultStore,
   ScheduleStore,
+  WorkerStore,
 } from '@jobplane/persistence';
 import {
   createMetricsRegistry,
@@ -43,6 +45,8 @@ import { MemoryRateLimiter, RATE_LIMITER, RateLimiter, RateLimitSettings } from 
 import { DEFAULT_POOL_CAPACITY, PoolsController } from './pools.controller';
 import { ResultsController } from './results.controller';
 import { SchedulesController } from './schedules.controller';
+import { HandlersController } from './handlers.controller';
+import { WORKER_LOST_AFTER_MS, WorkersController } from './workers.controller';
 
 export interface ApiModuleOptions {
   db: Database;
@@ -103,6 +107,8 @@ export class ApiModule {
         ApiKeysController,
         AuditController,
         HealthController,
+        WorkersController,
+        HandlersController,
       ],
       providers: [
         { provide: OutboxRelay, useValue: relay },
@@ -156,6 +162,9 @@ export class ApiModule {
         { provide: ScheduleStore, useValue: new ScheduleStore(db) },
         { provide: ResultStore, useValue: new ResultStore(db) },
         { provide: DEFAULT_POOL_CAPACITY, useValue: config.DEFAULT_POOL_CAPACITY },
+        { provide: WorkerStore, useValue: new WorkerStore(db) },
+        { provide: HandlerTypeStore, useValue: new HandlerTypeStore(db) },
+        { provide: WORKER_LOST_AFTER_MS, useValue: config.WORKER_LOST_AFTER_MS },
         { provide: READINESS_CHECKS, useValue: o.readiness },
         { provide: METRICS_REGISTRY, useValue: metrics },
         ...grpcProviders(config, o.logger),

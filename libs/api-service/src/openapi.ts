@@ -7,6 +7,7 @@ import {
   createApiKeyRequestSchema,
   createdApiKeySchema,
   createScheduleRequestSchema,
+  handlerViewSchema,
   jobEventViewSchema,
   jobPageSchema,
   jobViewSchema,
@@ -19,7 +20,9 @@ import {
   submitJobRequestSchema,
   submitJobsRequestSchema,
   submitJobsResponseSchema,
+  workerViewSchema,
 } from '@jobplane/contracts';
+import { fleetOpenApiPaths } from './fleet-openapi';
 import { jobEventStreamContent, jobEventStreamParameters, liveOpenApiPaths } from './events/live-openapi';
 
 const schema = (s: z.ZodType, io: 'input' | 'output' = 'output') => {
@@ -429,6 +432,7 @@ export function buildOpenApiDocument(version: string = API_VERSION): Record<stri
       ...jobPaths(),
       ...authenticated(liveOpenApiPaths, 'jobs:read'),
       ...adminPaths(),
+      ...authenticated(fleetOpenApiPaths, 'jobs:read'),
       ...auditPaths(),
       ...healthPaths,
     },
@@ -468,6 +472,8 @@ export function buildOpenApiDocument(version: string = API_VERSION): Record<stri
         JobEvent: schema(jobEventViewSchema),
         Pool: schema(poolViewSchema),
         PatchPoolRequest: schema(patchPoolRequestSchema, 'input'),
+        Worker: schema(workerViewSchema),
+        Handler: schema(handlerViewSchema),
         Schedule: schema(scheduleViewSchema),
         CreateScheduleRequest: schema(createScheduleRequestSchema, 'input'),
         PatchScheduleRequest: schema(patchScheduleRequestSchema, 'input'),

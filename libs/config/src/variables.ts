@@ -194,7 +194,13 @@ export const VARIABLES = {
   WORKER_LOST_AFTER_MS: {
     schema: z.coerce.number().int().min(1_000).default(10_000),
     description:
-      'A worker silent this long is lost: its running jobs are put back (or failed when out of attempts).',
+      'A worker silent this long is lost: its running jobs are put back (or failed when out of attempts), and it is listed as offline.',
+    services: ['api', 'scheduler', 'embedded'],
+  },
+  WORKER_PRUNE_AFTER_MS: {
+    schema: z.coerce.number().int().min(0).default(900_000),
+    description:
+      'A worker offline (silent past WORKER_LOST_AFTER_MS) for longer than this is removed from the workers list. The default (15 min) matches the window in which `jobplane_workers_offline` counts it, so an alert can still see it.',
     services: ['scheduler', 'embedded'],
   },
   JOB_HARD_TIMEOUT_MS: {

@@ -14,3 +14,4 @@ export * from './audit';
 export * from './api-keys';
 export * from './proto';
 export * from './notify';
+export * from './fleet';

@@ -10,6 +10,7 @@ export { JobEventEntity } from './entities/job-event.entity';
 export { OutboxEntity } from './entities/outbox.entity';
 export * from './pool-store';
 export * from './worker-store';
+export * from './handler-type-store';
 export * from './retention';
 export * from './schedule-store';
 export * from './concurrency-keys';

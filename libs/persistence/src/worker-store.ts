@@ -1,6 +1,10 @@
 import type { WorkerHeartbeat } from '@jobplane/contracts';
 import type { Database, Tx } from './database';
+import { upsertHandlerTypes } from './handler-type-store';
 import { jobFromRow, JobRecord } from './job-record';
+
+/** online: heard from within the lost-after period; draining: stopping (takes no new work); offline: silent. */
+export type WorkerState = 'online' | 'draining' | 'offline';
 
 export interface WorkerRecord {
   id: string;
@@ -8,17 +12,24 @@ export interface WorkerRecord {
   pid: number;
   version: string;
   pools: { pool: string; concurrency: number }[];
-  running: { jobId: string; attempt: number }[];
+  running: { jobId: string; attempt: number; pool?: string }[];
   draining: boolean;
+  /** Types of the handlers it serves (empty for workers older than the handler registry). */
+  handlers: string[];
   startedAt: Date;
   lastSeenAt: Date;
+  /** Only from `list(lostAfterMs)`. */
+  state?: WorkerState;
 }
 
 /** Workers as their heartbeats describe them. */
 export class WorkerStore {
   constructor(private readonly db: Database) {}
 
-  /** Records a batch of heartbeats (latest per worker wins) in one statement. */
+  /**
+   * Records a batch of heartbeats (latest per worker wins) in one statement, and the handlers they
+   * declare in the handler registry (in the same transaction).
+   */
   async record(beats: WorkerHeartbeat[]): Promise<void> {
     const latest = new Map<string, WorkerHeartbeat>();
     for (const b of beats) {
@@ -34,34 +45,52 @@ export class WorkerStore {
       pools: b.data.pools,
       running: b.data.running,
       draining: b.data.draining,
+      // null: an older worker that does not say; what it said before stays.
+      handlers: b.data.handlers?.map((h) => h.type) ?? null,
       started_at: b.data.startedAt,
       // The scheduler's clock decides liveness, so clock skew between hosts cannot kill a worker.
     }));
-    await this.db.query(
-      `INSERT INTO workers (id, host, pid, version, pools, running, draining, started_at, last_seen_at)
-       SELECT id, host, pid, version, pools, running, draining, started_at, now()
-       FROM jsonb_to_recordset($1::jsonb) AS r(id text, host text, pid int, version text, pools jsonb, running jsonb,
-            draining boolean, started_at timestamptz)
-       ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version,
-         pools = EXCLUDED.pools, running = EXCLUDED.running, draining = EXCLUDED.draining,
-         started_at = EXCLUDED.started_at, last_seen_at = now()`,
-      [JSON.stringify(rows)],
-    );
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `INSERT INTO workers (id, host, pid, version, pools, running, draining, handlers, started_at, last_seen_at)
+         SELECT id, host, pid, version, pools, running, draining, handlers, started_at, now()
+         FROM jsonb_to_recordset($1::jsonb) AS r(id text, host text, pid int, version text, pools jsonb,
+              running jsonb, draining boolean, handlers jsonb, started_at timestamptz)
+         ORDER BY id
+         ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, version = EXCLUDED.version,
+           pools = EXCLUDED.pools, running = EXCLUDED.running, draining = EXCLUDED.draining,
+           handlers = coalesce(EXCLUDED.handlers, workers.handlers),
+           started_at = EXCLUDED.started_at, last_seen_at = now()`,
+        [JSON.stringify(rows)],
+      );
+      await upsertHandlerTypes(tx, [...latest.values()]);
+    });
   }
 
-  async list(): Promise<WorkerRecord[]> {
-    const rows = await this.db.query(`SELECT * FROM workers ORDER BY id`);
-    return rows.map((r) => ({
-      id: r.id as string,
-      host: r.host as string,
-      pid: Number(r.pid),
-      version: r.version as string,
-      pools: r.pools as WorkerRecord['pools'],
-      running: r.running as WorkerRecord['running'],
-      draining: Boolean(r.draining),
-      startedAt: new Date(r.started_at as string),
-      lastSeenAt: new Date(r.last_seen_at as string),
-    }));
+  /** Every known worker with its state; silent for `lostAfterMs` (the scheduler's clock) = offline. */
+  async list(lostAfterMs = Number.MAX_SAFE_INTEGER): Promise<WorkerRecord[]> {
+    const rows = await this.db.query(
+      `SELECT *, last_seen_at < now() - $1::bigint * interval '1 millisecond' AS offline
+       FROM workers ORDER BY id`,
+      [Math.min(lostAfterMs, 100 * 365 * 86_400_000)],
+    );
+    return rows.map((r) => {
+      const draining = Boolean(r.draining);
+      const state: WorkerState = r.offline ? 'offline' : draining ? 'draining' : 'online';
+      return {
+        id: r.id as string,
+        host: r.host as string,
+        pid: Number(r.pid),
+        version: r.version as string,
+        pools: r.pools as WorkerRecord['pools'],
+        running: r.running as WorkerRecord['running'],
+        draining,
+        handlers: (r.handlers as string[] | null) ?? [],
+        startedAt: new Date(r.started_at as string),
+        lastSeenAt: new Date(r.last_seen_at as string),
+        state,
+      };
+    });
   }
 
   /** Newest heartbeat received from any worker (null: none ever). */

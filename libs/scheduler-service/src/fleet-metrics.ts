@@ -6,8 +6,9 @@ import { Gauge, Histogram, type Registry } from 'prom-client';
 /** A worker whose last heartbeat is older than this is not counted as live. */
 const LIVE_WITHIN_MS = 60_000;
 /**
- * Nothing prunes the workers table, so a crashed worker's row stays: it counts as offline for this
- * long after its last heartbeat (the alert's window), then drops out of the gauges.
+ * A crashed worker counts as offline for this long after its last heartbeat (the alert's window),
+ * then drops out of the gauges; the watchdog deletes its row a little later (WORKER_PRUNE_AFTER_MS
+ * after it went offline).
  */
 const OFFLINE_HORIZON_MS = 15 * 60_000;
 

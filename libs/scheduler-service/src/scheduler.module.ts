@@ -173,6 +173,7 @@ export function schedulerSettingsFrom(
     watchdog: {
       intervalMs: config.WATCHDOG_INTERVAL_MS,
       lostAfterMs: config.WORKER_LOST_AFTER_MS,
+      pruneAfterMs: config.WORKER_PRUNE_AFTER_MS,
       defaultHardMs: config.JOB_HARD_TIMEOUT_MS,
       graceMs: config.CANCEL_GRACE_MS + 2_000,
     },

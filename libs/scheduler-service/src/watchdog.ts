@@ -17,6 +17,8 @@ import { EventApplier } from './event-applier';
 export interface WatchdogOptions {
   intervalMs: number;
   lostAfterMs: number;
+  /** Rows of workers offline (silent past lostAfterMs) for longer than this are deleted. */
+  pruneAfterMs: number;
   defaultHardMs: number;
   graceMs: number;
 }
@@ -30,6 +32,7 @@ export interface WatchdogOptions {
 export class Watchdog {
   private timer: NodeJS.Timeout | null = null;
   private readonly startedAt = Date.now();
+  private lastPruneAt = 0;
   recovered = 0;
   timedOut = 0;
 
@@ -66,6 +69,15 @@ export class Watchdog {
     if (!this.isLeading()) return;
     await this.timeOutOverdue();
     if (await this.hearingWorkers()) await this.recoverLost();
+    await this.pruneOffline();
+  }
+
+  /** At most once a minute: forgets workers offline for longer than pruneAfterMs. */
+  private async pruneOffline(): Promise<void> {
+    if (Date.now() - this.lastPruneAt < Math.min(60_000, this.o.pruneAfterMs)) return;
+    this.lastPruneAt = Date.now();
+    const n = await this.workers.prune(this.o.lostAfterMs + this.o.pruneAfterMs);
+    if (n > 0) this.logger.info({ workers: n }, 'pruned workers offline for too long');
   }
 
   private async hearingWorkers(): Promise<boolean> {

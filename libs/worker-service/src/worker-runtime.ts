@@ -7,6 +7,7 @@ import {
   MessageOf,
   parseMessage,
   WORK_EXCHANGE,
+  HandlerAnnouncement,
   WORKER_HEARTBEAT,
   workQueueName,
 } from '@jobplane/contracts';
@@ -15,6 +16,7 @@ import { contextFrom, inSpan, SpanKind, SpanStatusCode, type Logger, type Span }
 import { AttemptRunner, Outcome } from './attempt-runner';
 import { EventPublisher } from './event-publisher';
 import { HandlerRegistry } from './handler';
+import { announcementsOf } from './handler-announcement';
 
 export interface WorkerOptions {
   workerId?: string;
@@ -37,6 +39,7 @@ export interface WorkerOptions {
 interface Running {
   runner: AttemptRunner;
   attempt: number;
+  pool: string;
   delivery: Delivery;
   done: Promise<void>;
 }
@@ -53,6 +56,7 @@ export class WorkerRuntime {
   /** Cancelled jobs -> the last attempt the cancel covers (null: all; from a producer without upToAttempt). */
   private readonly cancelled = new Map<string, number | null>();
   private readonly startedAt = new Date().toISOString();
+  private handlers: HandlerAnnouncement[] = [];
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private accepting = false;
@@ -79,6 +83,7 @@ export class WorkerRuntime {
   }
 
   async start(): Promise<void> {
+    this.handlers = announcementsOf(this.registry);
     const controlQueue = `jobplane.control.${this.workerId}`;
     await this.bus.declare({
       exchanges: [
@@ -141,9 +146,10 @@ export class WorkerRuntime {
       pid: process.pid,
       version: this.options.version ?? '0.1.0',
       pools: this.options.pools,
-      running: [...this.running].map(([jobId, r]) => ({ jobId, attempt: r.attempt })),
+      running: [...this.running].map(([jobId, r]) => ({ jobId, attempt: r.attempt, pool: r.pool })),
       draining: !this.accepting,
       startedAt: this.startedAt,
+      handlers: this.handlers,
     });
     await this.bus
       .publish([
@@ -235,7 +241,13 @@ export class WorkerRuntime {
         ...(this.options.isolateEntry ? { isolateEntry: this.options.isolateEntry } : {}),
       });
       let finish!: () => void;
-      this.running.set(msg.jobId, { runner, attempt, delivery, done: new Promise((r) => (finish = r)) });
+      this.running.set(msg.jobId, {
+        runner,
+        attempt,
+        pool: msg.data.pool,
+        delivery,
+        done: new Promise((r) => (finish = r)),
+      });
       // A long job must not outlive the broker's delivery timeout unacked (the broker would close the
       // channel and redeliver it while it still runs): ack early, and let heartbeats guard it.
       const earlyAck = setTimeout(() => {
