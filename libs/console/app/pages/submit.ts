@@ -3,7 +3,7 @@ import { ApiError, describeError } from '../api';
 import { h, replace } from '../dom';
 import { parseLabels } from '../filters';
 import { assignErrors } from '../form-errors';
-import { formatJson } from '../format';
+import { formatDuration, formatJson } from '../format';
 import { pathOf } from '../router';
 import { exampleFor } from '../schema-example';
 import type { HandlerInfo, Items, Job } from '../types';
@@ -16,6 +16,7 @@ export function submitPage(ctx: PageContext): Page {
   let handlers: HandlerInfo[] | null = null; // null: the server has no handler list; type is free text
   const message = messageLine();
   const schemaView = h('pre', { class: 'json schema', tabindex: 0, 'aria-label': 'Payload schema' }, '—');
+  const defaultsView = h('p', { class: 'hint', 'aria-live': 'polite' });
   const typeSlot = h('div', { class: 'type-slot' });
   const typeSelect = h('select', { name: 'type', required: true });
   const typeInput = h('input', { name: 'type', required: true, placeholder: 'sleep', autocomplete: 'off' });
@@ -52,6 +53,7 @@ export function submitPage(ctx: PageContext): Page {
       : 'This type declares no schema.';
     controls.payload.value = formatJson(handler.payloadSchema ? exampleFor(handler.payloadSchema) : {});
     controls.pool.placeholder = handler.pool ?? 'default';
+    defaultsView.textContent = describeDefaults(handler);
   }
   typeSelect.addEventListener('change', showSchema);
 
@@ -160,7 +162,27 @@ export function submitPage(ctx: PageContext): Page {
     'section',
     { 'aria-labelledby': 'page-title' },
     h('h1', { id: 'page-title', tabindex: -1 }, 'Submit a job'),
-    h('div', { class: 'job-grid' }, form, h('div', null, h('h2', null, 'Payload schema'), schemaView)),
+    h(
+      'div',
+      { class: 'job-grid' },
+      form,
+      h('div', null, h('h2', null, 'Payload schema'), defaultsView, schemaView),
+    ),
   );
   return { title: 'Submit', element };
+}
+
+/** The type's declared defaults, which apply when the submit does not set them. */
+export function describeDefaults(handler: HandlerInfo): string {
+  const parts = [
+    `pool ${handler.pool ?? 'default'}`,
+    `runs ${handler.execution}`,
+    handler.retry?.maxAttempts !== undefined ? `up to ${handler.retry.maxAttempts} attempts` : null,
+    handler.timeouts?.hardMs !== undefined ? `hard limit ${formatDuration(handler.timeouts.hardMs)}` : null,
+    handler.timeouts?.softMs !== undefined ? `soft limit ${formatDuration(handler.timeouts.softMs)}` : null,
+    handler.workers > 0
+      ? `${handler.workers} worker${handler.workers === 1 ? '' : 's'} online`
+      : 'no worker online',
+  ];
+  return `Defaults: ${parts.filter(Boolean).join(' · ')}`;
 }

@@ -53,7 +53,7 @@ export function workersPage(ctx: PageContext): Page {
           ),
         ),
       ),
-      h('td', null, h('small', null, w.handlers.join(', ') || '—')),
+      h('td', { class: 'wrap' }, h('small', null, w.handlers.join(', ') || '—')),
       h('td', null, w.version),
       h('td', null, h('time', { datetime: w.lastHeartbeatAt }, formatRelative(w.lastHeartbeatAt, now))),
       h('td', null, h('time', { datetime: w.startedAt }, formatRelative(w.startedAt, now))),
