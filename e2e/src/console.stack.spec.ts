@@ -250,12 +250,15 @@ describe('web console (distributed, chromium)', () => {
     await page.getByRole('button', { name: 'Create schedule' }).click();
     const cronError = page.locator('#s-cron-error');
     await cronError.waitFor();
+    expect((await cronError.textContent())?.length).toBeGreaterThan(0); // the API's message for the field
     expect(await page.getByLabel('Cron').getAttribute('aria-invalid')).toBe('true');
 
     await page.getByLabel('Cron').fill('0 3 * * *');
     await page.getByRole('button', { name: 'Create schedule' }).click();
     const created = page.locator('tr[data-schedule]', { hasText: 'console-nightly' });
     await created.waitFor();
+    // Its next runs (from the API's nextRuns) are listed while it is active.
+    expect(await created.locator('td').nth(2).textContent()).toMatch(/\d{4}-\d\d-\d\d \d\d:\d\d:00/);
     await created.getByRole('button', { name: 'Pause schedule console-nightly' }).click();
     await page.locator('tr[data-schedule]', { hasText: 'paused' }).waitFor();
     await shot('schedules');
