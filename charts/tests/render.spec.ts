@@ -458,6 +458,54 @@ describe('example-specific renders', () => {
     expect(apiEnv(off).get('GRPC_PORT')).toMatchObject({ value: '0' });
   });
 
+  it('a pool runs an image of its own (its CMD unless it sets args) with resources of its own', () => {
+    const digest = `sha256:${'c'.repeat(64)}`;
+    const objs = render(
+      [],
+      [
+        '--set-json',
+        `workers.pools=${JSON.stringify([
+          { name: 'default', concurrency: 8 },
+          {
+            name: 'custom',
+            concurrency: 2,
+            image: { repository: 'registry.example.com/my-worker', tag: '1.2.3', pullPolicy: 'Always' },
+            resources: { requests: { cpu: '2', memory: '1Gi' }, limits: { memory: '4Gi' } },
+          },
+          {
+            name: 'pinned',
+            concurrency: 1,
+            image: { repository: 'registry.example.com/other', digest },
+            args: ['node', 'dist/worker.js'],
+          },
+        ])}`,
+      ],
+    );
+    const worker = (pool: string) =>
+      firstContainer(ofKind(objs, 'Deployment').find((d) => d.metadata.name === `jobplane-worker-${pool}`)!);
+    expect(worker('custom')).toMatchObject({
+      image: 'registry.example.com/my-worker:1.2.3',
+      imagePullPolicy: 'Always',
+      resources: { requests: { cpu: '2', memory: '1Gi' }, limits: { memory: '4Gi' } },
+    });
+    expect(worker('custom').args).toBeUndefined();
+    expect(worker('pinned')).toMatchObject({
+      image: `registry.example.com/other@${digest}`,
+      imagePullPolicy: 'IfNotPresent',
+      args: ['node', 'dist/worker.js'],
+    });
+    const chartImage = firstContainer(
+      ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-api')!,
+    );
+    expect(worker('default')).toMatchObject({
+      image: chartImage.image,
+      args: ['node', 'apps/worker/dist/main.js'],
+      resources: { requests: { cpu: '250m', memory: '256Mi' } },
+    });
+    for (const d of ofKind(objs, 'Deployment'))
+      expect([d.metadata.name, schemaErrors(d)]).toEqual([d.metadata.name, []]);
+  });
+
   it('passes an optional bootstrap admin key from the Secret to the api only', () => {
     const objs = render([], ['--set', `secrets.bootstrapAdminKey=jp_${'a'.repeat(16)}_${'b'.repeat(43)}`]);
     const api = ofKind(objs, 'Deployment').find((d) => d.metadata.name === 'jobplane-api')!;

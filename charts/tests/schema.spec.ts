@@ -89,6 +89,22 @@ describe('values that are refused', () => {
       /image.tag must name one build \(e.g. 0.1.0\), not "latest"/,
     ],
     [
+      'a pool image of its own without tag or digest',
+      'jobplane',
+      ['--set-json', 'workers.pools=[{"name":"x","concurrency":1,"image":{"repository":"r/w"}}]'],
+      /workers.pools "x": an image of its own must name its tag or digest/,
+    ],
+    [
+      'a pool image tagged latest, even when schema validation is skipped',
+      'jobplane',
+      [
+        '--skip-schema-validation',
+        '--set-json',
+        'workers.pools=[{"name":"x","concurrency":1,"image":{"repository":"r/w","tag":"latest"}}]',
+      ],
+      /workers.pools "x": image tag must name one build, not "latest"/,
+    ],
+    [
       'a metrics port that collides with the api port',
       'jobplane',
       ['--set', 'metrics.servicePort=8080'],

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import type { HandlerView, WorkerView } from '@jobplane/contracts';
-import { ApiClient, eventually, REPO_ROOT, stopService } from '@jobplane/testing';
-import { useStack } from './jobs';
+import type { HandlerView, JobEventView, WorkerView } from '@jobplane/contracts';
+import { ApiClient, eventually, REPO_ROOT, ServiceProcess, stopService } from '@jobplane/testing';
+import { submit, TERMINAL, useStack, waitForState } from './jobs';
 
 /** A worker whose handlers declare a pool, a retry policy and limits (e2e/fixtures/registry-worker). */
 const REGISTRY_WORKER = join(REPO_ROOT, 'e2e', 'fixtures', 'registry-worker', 'main.js');
@@ -18,8 +18,10 @@ describe('handler registry (distributed)', () => {
     env: { WORKER_HEARTBEAT_MS: '300', WORKER_LOST_AFTER_MS: '2000', TENANT_RATE_LIMIT: '*:1000' },
   });
 
-  it('lists workers and the handlers they declare; a stopped worker goes offline', async () => {
-    const worker = await ctx.stack.startWorker('registry', {}, REGISTRY_WORKER);
+  let worker: ServiceProcess;
+
+  it('lists workers and the handlers they declare', async () => {
+    worker = await ctx.stack.startWorker('registry', {}, REGISTRY_WORKER);
     const [online] = await eventually(() => workersOf(ctx.api), {
       until: (ws) => ws.length === 1,
       what: 'the worker listed',
@@ -48,7 +50,47 @@ describe('handler registry (distributed)', () => {
       workers: 1,
     });
     expect((await new ApiClient(ctx.stack.apiUrl, 'jp_nope_nope').get('/v1/handlers')).status).toBe(401);
+  });
 
+  it("gives a submit that leaves them out its handler's declared pool, retry policy and limits", async () => {
+    const job = await submit(ctx.api, { type: 'test.registry.flaky', payload: {} });
+    expect(job).toMatchObject({ pool: 'registry-x', maxAttempts: 2 });
+    const failed = await waitForState(ctx.api, job.id, TERMINAL);
+    expect(failed).toMatchObject({ state: 'failed', attempt: 2, error: { code: 'flaky', retryable: true } });
+    const events = (await ctx.api.get<{ items: JobEventView[] }>(`/v1/jobs/${job.id}/events`)).body.items;
+    expect(events.filter((e) => e.type === 'started')).toHaveLength(2);
+    const [row] = (await ctx.pg.query(`SELECT timeouts, backoff FROM jobs WHERE id = $1`, [job.id])).rows;
+    expect(row).toEqual({ timeouts: { hardMs: 30_000 }, backoff: { type: 'fixed', baseMs: 100 } });
+
+    // What the submitter sets wins; a type nobody declared keeps the fixed defaults.
+    const once = await submit(ctx.api, {
+      type: 'test.registry.flaky',
+      maxAttempts: 1,
+      timeouts: { softMs: 5_000 },
+    });
+    expect(once).toMatchObject({ pool: 'registry-x', maxAttempts: 1 });
+    expect((await waitForState(ctx.api, once.id, TERMINAL)).attempt).toBe(1);
+    const [merged] = (await ctx.pg.query(`SELECT timeouts FROM jobs WHERE id = $1`, [once.id])).rows;
+    expect(merged.timeouts).toEqual({ softMs: 5_000, hardMs: 30_000 });
+    expect(await submit(ctx.api, { type: 'nobody.declared' })).toMatchObject({
+      pool: 'default',
+      maxAttempts: 3,
+    });
+  });
+
+  it('hands the job labels to the handler', async () => {
+    const job = await submit(ctx.api, {
+      type: 'test.registry.introspect',
+      labels: { team: 'search', env: 'ci' },
+    });
+    expect(await waitForState(ctx.api, job.id, TERMINAL)).toMatchObject({
+      state: 'succeeded',
+      result: { labels: { team: 'search', env: 'ci' }, pool: 'registry-x', maxAttempts: 3 },
+    });
+  });
+
+  it('lists a stopped worker as offline and keeps the declarations', async () => {
+    const [online] = await workersOf(ctx.api);
     expect(await stopService(worker)).toBe(0);
     const [gone] = await eventually(() => workersOf(ctx.api), {
       until: (ws) => ws[0]?.state === 'offline',

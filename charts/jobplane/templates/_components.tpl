@@ -9,6 +9,9 @@ Each entry:
   pool        worker pool (workers only; also a selector label, so pools never select each other's pods)
   portName, port   the HTTP listener of /health/* and /metrics (api: PORT, others: HEALTH_PORT)
   env         variables set by the chart for this component (PORT/HEALTH_PORT, POOLS, WORKER_*)
+  image, imagePullPolicy   the chart's image, or a worker pool's own (workers.image / pool image)
+  args        container args: node apps/<component>/dist/main.js; a pool with its own image runs that
+              image's CMD unless it sets args
   secretVars  connection URLs the process reads (nothing it does not need)
   values      the component's values over the shared pod defaults (worker pools: pool > workers > shared)
   podAnnotations   values.podAnnotations plus chart-set annotations
@@ -48,6 +51,8 @@ through PATCH /v1/pools/{pool} are kept). */ -}}
 {{- /* GRPC_PORT 0 turns the api's gRPC server off. */ -}}
 {{- if eq $name "api" }}{{ $_ := set $env "GRPC_PORT" (ternary (toString (int64 $v.grpc.port)) "0" (dig "grpc" "enabled" false $v)) }}{{ end -}}
 {{- $out = append $out (dict
+      "image" (include "jobplane.image" $root) "imagePullPolicy" $root.Values.image.pullPolicy
+      "args" (list "node" (printf "apps/%s/dist/main.js" $name))
       "id" $name "component" $name "portName" $s.portName "port" $port
       "env" $env "secretVars" $s.secretVars "autoscaler" $autoscaler
       "values" $v "podAnnotations" $v.podAnnotations
@@ -65,11 +70,31 @@ through PATCH /v1/pools/{pool} are kept). */ -}}
 {{- $drain := int64 $v.drainSeconds -}}
 {{- /* The worker stops within drainSeconds + SHUTDOWN_TIMEOUT_MS; SIGKILL must come later than that. */ -}}
 {{- $margin := max (int64 $v.shutdownMarginSeconds) (add $shutdownSeconds 5) -}}
+{{- /* A pool's own image (a worker built on @jobplane/worker-sdk) runs its CMD unless the pool sets args. */ -}}
+{{- $image := include "jobplane.image" $root -}}
+{{- $pullPolicy := $root.Values.image.pullPolicy -}}
+{{- $args := list "node" "apps/worker/dist/main.js" -}}
+{{- $own := $v.image | default dict -}}
+{{- if $own.repository -}}
+{{- if not (or $own.tag $own.digest) -}}
+{{- fail (printf "workers.pools %q: an image of its own must name its tag or digest (the chart's appVersion is not its version)" $pool.name) -}}
+{{- end -}}
+{{- if eq (toString $own.tag) "latest" -}}
+{{- fail (printf "workers.pools %q: image tag must name one build, not \"latest\"" $pool.name) -}}
+{{- end -}}
+{{- $image = printf "%s%s%s" $own.repository (ternary (printf ":%s" (toString $own.tag)) "" (not (empty $own.tag))) (ternary (printf "@%s" $own.digest) "" (not (empty $own.digest))) -}}
+{{- $pullPolicy = default $pullPolicy $own.pullPolicy -}}
+{{- $args = list -}}
+{{- else if $own.pullPolicy -}}
+{{- $pullPolicy = $own.pullPolicy -}}
+{{- end -}}
+{{- if not (kindIs "invalid" $v.args) }}{{ $args = $v.args }}{{ end -}}
 {{- $autoscaler := "" -}}
 {{- if dig "autoscaling" "enabled" false $v -}}
 {{- $autoscaler = ternary "keda" "hpa" (dig "autoscaling" "keda" "enabled" false $v) -}}
 {{- end -}}
 {{- $out = append $out (dict
+      "image" $image "imagePullPolicy" $pullPolicy "args" $args
       "id" (printf "worker-%s" $pool.name) "component" "worker" "pool" $pool.name
       "portName" "health" "port" (int64 $v.healthPort)
       "env" (dict "HEALTH_PORT" (toString (int64 $v.healthPort)) "WORKER_POOLS" (printf "%s:%d" $pool.name (int64 $v.concurrency)) "WORKER_DRAIN_SECONDS" (toString $drain))

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_POOL,
   ERROR_CODES,
   formatIssues,
   JobEventView,
@@ -23,22 +22,26 @@ import {
 import { inSpan, SpanKind, traceHeaders } from '@jobplane/telemetry';
 import { waitReasonOf } from './wait-reason';
 
-/** The `jobs.submit` span: one per request, where every job of the trace starts. */
-function submitSpan<T>(
+/**
+ * The `jobs.submit` span: one per request, where every job of the trace starts. The pool of a single
+ * job is set once it is known (a submit without one gets its handler's declared pool).
+ */
+function submitSpan<T extends { job: { pool: string } } | object>(
   tenant: string,
-  jobs: { type: string; pool?: string | undefined }[],
-  fn: () => Promise<T>,
+  jobs: { type: string }[],
+  fn: () => Promise<T[]>,
 ) {
   const [first] = jobs;
   const attributes =
     jobs.length === 1 && first
-      ? {
-          'jobplane.tenant': tenant,
-          'jobplane.job.type': first.type,
-          'jobplane.job.pool': first.pool ?? DEFAULT_POOL,
-        }
+      ? { 'jobplane.tenant': tenant, 'jobplane.job.type': first.type }
       : { 'jobplane.tenant': tenant, 'jobplane.job.count': jobs.length };
-  return inSpan('jobs.submit', { kind: SpanKind.SERVER, attributes }, fn);
+  return inSpan('jobs.submit', { kind: SpanKind.SERVER, attributes }, async (span) => {
+    const results = await fn();
+    const [only] = results;
+    if (results.length === 1 && only && 'job' in only) span.setAttribute('jobplane.job.pool', only.job.pool);
+    return results;
+  });
 }
 
 /** The api's job use cases: everything goes through the registry; messages leave via the outbox. */
@@ -64,7 +67,7 @@ export class JobsService {
   submit(tenant: string, jobs: SubmitJob[]): Promise<SubmitResult[]> {
     return submitSpan(tenant, jobs, async () => {
       const results = await this.registry.submit(
-        jobs.map((j) => ({ ...j, tenant, pool: j.pool ?? DEFAULT_POOL })),
+        jobs.map((j) => ({ ...j, tenant })),
         { maxQueued: this.maxQueued },
         traceHeaders(),
       );
@@ -96,7 +99,7 @@ export class JobsService {
       valid.map((v) => v.job),
       () =>
         this.registry.submitEach(
-          valid.map(({ job }) => ({ ...job, tenant, pool: job.pool ?? DEFAULT_POOL })),
+          valid.map(({ job }) => ({ ...job, tenant })),
           { maxQueued: this.maxQueued },
           traceHeaders(),
         ),

@@ -2,9 +2,9 @@ import { listJobsQuerySchema, submitJobRequestSchema } from './dto';
 import { formatIssues } from './messages';
 
 describe('submit job DTO', () => {
-  it('applies defaults', () => {
+  it('applies defaults, leaving pool, attempts and limits to the handler registry', () => {
     const parsed = submitJobRequestSchema.parse({ type: 'debug.echo' });
-    expect(parsed).toEqual({ type: 'debug.echo', payload: {}, priority: 10, maxAttempts: 3, labels: {} });
+    expect(parsed).toEqual({ type: 'debug.echo', payload: {}, priority: 10, labels: {} });
   });
 
   it('rejects unknown fields instead of dropping them', () => {

@@ -5,7 +5,6 @@ import { WAIT_REASONS } from './pools';
 import {
   backoffSchema,
   concurrencySchema,
-  DEFAULT_MAX_ATTEMPTS,
   DEFAULT_PRIORITY,
   jobTypeSchema,
   jsonValueSchema,
@@ -24,7 +23,8 @@ export const submitJobRequestSchema = z.strictObject({
   pool: poolSchema.optional(),
   priority: prioritySchema.optional().default(DEFAULT_PRIORITY),
   runAt: z.iso.datetime({ offset: true }).optional(),
-  maxAttempts: z.number().int().min(1).max(100).optional().default(DEFAULT_MAX_ATTEMPTS),
+  /** Absent: the handler's declared `retry.maxAttempts`, else DEFAULT_MAX_ATTEMPTS (3). */
+  maxAttempts: z.number().int().min(1).max(100).optional(),
   backoff: backoffSchema.optional(),
   timeouts: timeoutsSchema.optional(),
   idempotencyKey: z.string().min(1).max(200).optional(),

@@ -49,6 +49,8 @@ export const messageDataSchemas = {
     attempt,
     maxAttempts: z.number().int().min(1),
     timeouts: timeoutsSchema.nullable(),
+    /** The job's labels, for the handler (absent from schedulers older than this field). */
+    labels: labelsSchema.optional(),
   }),
   /**
    * scheduler -> workers (control fanout): stop this job if you run it. With `attempt`, stop only

@@ -1,5 +1,7 @@
 import {
   createMessage,
+  DEFAULT_MAX_ATTEMPTS,
+  DEFAULT_POOL,
   EVENTS_EXCHANGE,
   isTerminal,
   JobState,
@@ -9,14 +11,21 @@ import {
   uuidv7,
 } from '@jobplane/contracts';
 import type { Database, Tx } from './database';
+import { handlerDefaults } from './handler-type-store';
 import { claimIdempotencyKeys, IdempotencyConflictError, keyOf, requestHash } from './idempotency';
 import { eventFromRow, JobEventRecord, jobFromRow, JobRecord } from './job-record';
 import { applyGuardedUpdate } from './job-updates';
 import { enqueueOutbox, OutboxMessage } from './outbox';
 
+/** What a submit asks for; what it leaves out comes from the handler registry, else the defaults. */
 export interface NewJob extends SubmitJob {
   tenant: string;
+}
+
+/** A NewJob with its pool and retry budget settled. */
+interface ResolvedJob extends NewJob {
   pool: string;
+  maxAttempts: number;
 }
 
 export interface SubmitResult {
@@ -275,7 +284,7 @@ export async function submitJobsEach(
   const fresh = jobs.flatMap((j, i) => (!j.idempotencyKey || won.has(ids[i]!) ? [{ j, id: ids[i]! }] : []));
   // Stored on the job (later dispatches join the trace) and sent with its `job.submitted`.
   const carrier = trace && Object.keys(trace).length > 0 ? trace : null;
-  const created = await insertJobs(tx, fresh, now, carrier);
+  const created = await insertJobs(tx, await withHandlerDefaults(tx, fresh), now, carrier);
   const earlier = await jobsById(
     tx,
     [...held.values()].map((h) => h.jobId).filter((id) => !created.has(id)),
@@ -296,9 +305,42 @@ function hashOf(j: NewJob): string {
   return requestHash(request);
 }
 
-async function insertJobs(
+/**
+ * Fills what a submit left out from its type's declared defaults (the handler registry): pool,
+ * retry budget and backoff, and each time limit. Done here, in the submit's transaction, so every
+ * way in (REST, batch, gRPC, WebSocket, schedules) gets the same job, and the job as stored and
+ * announced is the job that runs: the scheduler's watchdog knows the hard limit a handler
+ * declared. A type nobody declared gets the fixed defaults. The idempotency hash is taken from
+ * the request as sent, so a changed declaration does not turn a retried request into a conflict.
+ */
+async function withHandlerDefaults(
   tx: Tx,
   fresh: { j: NewJob; id: string }[],
+): Promise<{ j: ResolvedJob; id: string }[]> {
+  const declared = await handlerDefaults(
+    tx,
+    fresh.map(({ j }) => j.type),
+  );
+  return fresh.map(({ j, id }) => {
+    const d = declared.get(j.type);
+    const timeouts = d?.timeouts || j.timeouts ? { ...d?.timeouts, ...j.timeouts } : undefined;
+    const backoff = j.backoff ?? d?.retry?.backoff;
+    return {
+      id,
+      j: {
+        ...j,
+        pool: j.pool ?? d?.pool ?? DEFAULT_POOL,
+        maxAttempts: j.maxAttempts ?? d?.retry?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        ...(timeouts ? { timeouts } : {}),
+        ...(backoff ? { backoff } : {}),
+      },
+    };
+  });
+}
+
+async function insertJobs(
+  tx: Tx,
+  fresh: { j: ResolvedJob; id: string }[],
   now: Date,
   trace: TraceCarrier | null,
 ): Promise<Map<string, JobRecord>> {

@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { createWorkerHeartbeat, HandlerAnnouncement, uuidv7, WorkerHeartbeat } from '@jobplane/contracts';
+import {
+  createWorkerHeartbeat,
+  HandlerAnnouncement,
+  submitJobRequestSchema,
+  uuidv7,
+  WorkerHeartbeat,
+} from '@jobplane/contracts';
 import { Database, DatabaseOptions } from './database';
 import { handlerDefaults, HandlerTypeStore } from './handler-type-store';
+import { JobRegistry } from './job-registry';
 import { WorkerStore } from './worker-store';
 
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -125,5 +132,31 @@ describe.each(backends)('worker store and handler registry on %s', (_name, optio
     expect(await handlers.list(60_000)).toEqual([
       expect.objectContaining({ type: 'image.resize', workers: 0 }),
     ]);
+  });
+
+  it('gives submits that leave them out the declared pool, retry policy and limits', async () => {
+    await workers.record([
+      beat('w1', { handlers: [{ ...resize, timeouts: { softMs: 1_000, hardMs: 30_000 } }] }),
+    ]);
+    const registry = new JobRegistry(db);
+    const submit = (body: Record<string, unknown>) =>
+      registry.submit([{ ...submitJobRequestSchema.parse(body), tenant: 'acme' }]).then(([r]) => r!);
+    const bare = await submit({ type: 'image.resize', idempotencyKey: 'k1' });
+    expect(bare.job).toMatchObject({
+      pool: 'gpu',
+      maxAttempts: 2,
+      backoff: { type: 'fixed', baseMs: 100 },
+      timeouts: { softMs: 1_000, hardMs: 30_000 },
+    });
+    const own = await submit({ type: 'image.resize', pool: 'cpu', maxAttempts: 5, timeouts: { hardMs: 10 } });
+    expect(own.job).toMatchObject({ pool: 'cpu', maxAttempts: 5, timeouts: { softMs: 1_000, hardMs: 10 } });
+    const unknown = await submit({ type: 'nobody.declared' });
+    expect(unknown.job).toMatchObject({ pool: 'default', maxAttempts: 3, timeouts: null, backoff: null });
+    // A changed declaration does not turn the same request into an idempotency conflict.
+    await workers.record([
+      beat('w1', { handlers: [{ ...resize, pool: 'gpu-v2' }] }, new Date().toISOString()),
+    ]);
+    const again = await submit({ type: 'image.resize', idempotencyKey: 'k1' });
+    expect(again).toMatchObject({ created: false, job: { id: bare.job.id, pool: 'gpu' } });
   });
 });

@@ -13,6 +13,7 @@ export function dispatchMessage(job: JobRecord, headers?: Record<string, string>
       attempt: job.attempt,
       maxAttempts: job.maxAttempts,
       timeouts: (job.timeouts as never) ?? null,
+      labels: job.labels,
     },
   });
   return {

@@ -1,4 +1,4 @@
-import { DEFAULT_POOL, nextRuns } from '@jobplane/contracts';
+import { nextRuns } from '@jobplane/contracts';
 import { advanceSchedule, claimDueSchedules, Database, OutboxRelay, submitJobs } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 
@@ -48,7 +48,6 @@ export class ScheduleRunner {
           {
             ...job,
             tenant: s.tenant,
-            pool: job.pool ?? DEFAULT_POOL,
             labels: { ...job.labels, 'jobplane.dev/schedule': s.id },
             idempotencyKey: `schedule:${s.id}:${tick.toISOString()}`,
           },

@@ -16,11 +16,23 @@ class Recorder extends EventPublisher {
 
 const logger = createLogger('attempt-runner-test', 'silent');
 
-function runner(def: HandlerDefinition, timeouts: { softMs?: number; hardMs?: number } | null) {
+function runner(
+  def: HandlerDefinition,
+  timeouts: { softMs?: number; hardMs?: number } | null,
+  labels?: Record<string, string>,
+) {
   const msg = createMessage('job.dispatch', {
     jobId: '0190a0a0-0000-7000-8000-000000000002',
     tenant: 't1',
-    data: { type: def.type, pool: 'default', payload: null, attempt: 1, maxAttempts: 1, timeouts },
+    data: {
+      type: def.type,
+      pool: 'default',
+      payload: null,
+      attempt: 1,
+      maxAttempts: 1,
+      timeouts,
+      ...(labels ? { labels } : {}),
+    },
   });
   return new AttemptRunner(msg, def, new Recorder(), logger, {
     workerId: 'w1',
@@ -61,5 +73,20 @@ describe('AttemptRunner time limits', () => {
         new Promise((resolve) => signal.addEventListener('abort', () => resolve('cleaned up'))),
     };
     expect(await runner(def, { softMs: 50 }).run()).toEqual({ kind: 'succeeded', result: 'cleaned up' });
+  });
+});
+
+describe('AttemptRunner job context', () => {
+  const labelsOf: HandlerDefinition = { type: 'labels', handle: async ({ labels }) => labels };
+
+  it("hands the handler the job's labels", async () => {
+    expect(await runner(labelsOf, null, { team: 'search' }).run()).toEqual({
+      kind: 'succeeded',
+      result: { team: 'search' },
+    });
+  });
+
+  it('gives no labels as an empty object (dispatch from an older scheduler)', async () => {
+    expect(await runner(labelsOf, null).run()).toEqual({ kind: 'succeeded', result: {} });
   });
 });

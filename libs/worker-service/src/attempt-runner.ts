@@ -120,6 +120,7 @@ export class AttemptRunner {
         attempt: msg.data.attempt,
         maxAttempts: msg.data.maxAttempts,
         payload: validatePayload(handler, msg.data.payload),
+        labels: msg.data.labels ?? {},
       };
       const mode = handler.execution ?? 'inline';
       const attributes = {

@@ -26,6 +26,8 @@ export interface JobContext<P = unknown> {
   attempt: number;
   maxAttempts: number;
   payload: P;
+  /** The job's labels as submitted (empty when it has none). */
+  labels: Record<string, string>;
   /** Fires on cancel, on the soft time limit and on shutdown; handlers should stop promptly. */
   signal: AbortSignal;
   /** Throttled; the latest value always reaches the job. */
@@ -42,11 +44,11 @@ export interface HandlerDefinition<P = unknown> {
   /** Validates (and may transform) the payload before the handler runs; a mismatch fails the job at once. */
   payload?: z.ZodType<P>;
   handle: JobHandler<P>;
-  /** The pool this handler is meant for (documentation and `startWorker`'s default pools). */
+  /** The pool this handler serves: jobs submitted without a pool go there; `startWorker`'s default pools. */
   pool?: string;
-  /** Time limits used when the job itself sets none. */
+  /** Time limits of jobs that set none (applied at submit, per limit; the worker also falls back to them). */
   timeouts?: { softMs?: number; hardMs?: number };
-  /** The retry policy the handler's author recommends (declared; the submitter's policy wins). */
+  /** Attempts and backoff of jobs that set none (applied at submit; the submitter's choice wins). */
   retry?: { maxAttempts?: number; backoff?: Backoff };
   /** Default `inline`. `thread` and `process` can be killed when the handler ignores its signal. */
   execution?: ExecutionMode;

@@ -19,6 +19,7 @@ export function runHandler(
     tenant: 't',
     type: def.type,
     pool: 'default',
+    labels: {},
     attempt: 1,
     maxAttempts: 1,
     payload: validatePayload(def as HandlerDefinition<unknown>, payload) as never,

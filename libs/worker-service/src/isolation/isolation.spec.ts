@@ -30,6 +30,7 @@ const job = (type: string, payload: unknown = null): IsolatedJob => ({
   attempt: 1,
   maxAttempts: 3,
   payload,
+  labels: {},
 });
 
 function dispatch(type: string, timeouts: { softMs?: number; hardMs?: number } | null = null) {

@@ -10,6 +10,7 @@ export interface IsolatedJob {
   attempt: number;
   maxAttempts: number;
   payload: unknown;
+  labels: Record<string, string>;
 }
 
 /** Worker -> isolate. */
