@@ -1,5 +1,6 @@
 import type { AuditQuery, AuditRecordView, AuditVerification } from '@jobplane/contracts';
 import { Database, InvalidCursorError, Tx } from '@jobplane/persistence';
+import type { AuditTables } from './audit-tables';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 type Row = Record<string, unknown>;
@@ -7,7 +8,18 @@ const VERIFY_BATCH = 1_000;
 
 /** Reads, verifies, exports and purges the trail. Every call is scoped to one tenant. */
 export class AuditTrail {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly tables: AuditTables,
+  ) {}
+
+  /** Every tenant with records in the trail. */
+  async tenants(): Promise<string[]> {
+    const rows = await this.db.query<{ tenant: string }>(
+      `SELECT DISTINCT tenant FROM ${this.tables.records} ORDER BY tenant`,
+    );
+    return rows.map((r) => r.tenant);
+  }
 
   /** Oldest first; the cursor is the last record id seen, so pages are stable while records arrive. */
   async list(
@@ -21,7 +33,7 @@ export class AuditTrail {
     }
     params.push(q.limit + 1);
     const rows = await this.db.query(
-      `SELECT * FROM audit_records WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+      `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, q.limit);
@@ -39,7 +51,7 @@ export class AuditTrail {
       const { where, params } = filterOf(tenant, q);
       params.push(after, VERIFY_BATCH);
       const rows = await this.db.query(
-        `SELECT * FROM audit_records WHERE ${where.join(' AND ')} AND id > $${params.length - 1}::bigint
+        `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} AND id > $${params.length - 1}::bigint
          ORDER BY id LIMIT $${params.length}`,
         params,
       );
@@ -55,7 +67,7 @@ export class AuditTrail {
    */
   async verify(tenant: string): Promise<AuditVerification> {
     const [cp] = await this.db.query(
-      `SELECT through_seq, through_hash FROM audit_checkpoints WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
+      `SELECT through_seq, through_hash FROM ${this.tables.checkpoints} WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
       [tenant],
     );
     const fromCheckpoint = cp ? Number(cp.through_seq) : null;
@@ -72,7 +84,7 @@ export class AuditTrail {
     });
     for (;;) {
       const rows = await this.db.query(
-        `SELECT event_id, tenant_seq, type, occurred_at, body, prev_hash, hash FROM audit_records
+        `SELECT event_id, tenant_seq, type, occurred_at, body, prev_hash, hash FROM ${this.tables.records}
          WHERE tenant = $1 AND tenant_seq > $2 ORDER BY tenant_seq LIMIT $3`,
         [tenant, prevSeq, VERIFY_BATCH],
       );
@@ -105,31 +117,38 @@ export class AuditTrail {
   async purge(cutoff: Date): Promise<number> {
     return this.db.transaction(async (tx) => {
       const ends = await tx.query(
-        `SELECT tenant, max(tenant_seq) AS through_seq FROM audit_records
+        `SELECT tenant, max(tenant_seq) AS through_seq FROM ${this.tables.records}
          WHERE occurred_at < $1::timestamptz GROUP BY tenant`,
         [cutoff.toISOString()],
       );
       let removed = 0;
-      for (const e of ends) removed += await purgeTenant(tx, String(e.tenant), Number(e.through_seq), cutoff);
+      for (const e of ends)
+        removed += await purgeTenant(tx, this.tables, String(e.tenant), Number(e.through_seq), cutoff);
       return removed;
     });
   }
 }
 
-async function purgeTenant(tx: Tx, tenant: string, throughSeq: number, cutoff: Date): Promise<number> {
-  const [through] = await tx.query(`SELECT hash FROM audit_records WHERE tenant = $1 AND tenant_seq = $2`, [
+async function purgeTenant(
+  tx: Tx,
+  t: AuditTables,
+  tenant: string,
+  throughSeq: number,
+  cutoff: Date,
+): Promise<number> {
+  const [through] = await tx.query(`SELECT hash FROM ${t.records} WHERE tenant = $1 AND tenant_seq = $2`, [
     tenant,
     throughSeq,
   ]);
   // The append-only trigger lets deletes through only with this transaction-local flag set.
   await tx.query(`SELECT set_config('jobplane.audit_purge', 'on', true)`);
   const deleted = await tx.query(
-    `DELETE FROM audit_records WHERE tenant = $1 AND tenant_seq <= $2 RETURNING id`,
+    `DELETE FROM ${t.records} WHERE tenant = $1 AND tenant_seq <= $2 RETURNING id`,
     [tenant, throughSeq],
   );
   await tx.query(`SELECT set_config('jobplane.audit_purge', 'off', true)`);
   await tx.query(
-    `INSERT INTO audit_checkpoints (tenant, through_seq, through_hash, purged_count, purged_before)
+    `INSERT INTO ${t.checkpoints} (tenant, through_seq, through_hash, purged_count, purged_before)
      VALUES ($1, $2, $3, $4, $5::timestamptz)`,
     [tenant, throughSeq, through!.hash, deleted.length, cutoff.toISOString()],
   );

@@ -9,6 +9,7 @@ import { IdempotencyKeys1763800007000 } from './1763800007000-idempotency-keys';
 import { JobResults1763800008000 } from './1763800008000-job-results';
 import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints';
 import { TraceContext1763800010000 } from './1763800010000-trace-context';
+import { AuditLeavesRegistry1763800012000 } from './1763800012000-audit-leaves-registry';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   JobResults1763800008000,
   AuditCheckpoints1763800009000,
   TraceContext1763800010000,
+  AuditLeavesRegistry1763800012000,
 ];
