@@ -4,6 +4,17 @@ import type { AuditTables } from './audit-tables';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 type Row = Record<string, unknown>;
+
+/** The audit schema or its tables do not exist yet: the audit service has not migrated it. */
+export class AuditTrailUnavailableError extends Error {
+  constructor(schema: string) {
+    super(`the audit trail (schema ${schema}) is not there yet: the audit service creates it when it starts`);
+    this.name = 'AuditTrailUnavailableError';
+  }
+}
+
+/** Postgres' undefined_table and invalid_schema_name. */
+const MISSING_RELATION = new Set(['42P01', '3F000']);
 const VERIFY_BATCH = 1_000;
 
 /** Reads, verifies, exports and purges the trail. Every call is scoped to one tenant. */
@@ -15,7 +26,7 @@ export class AuditTrail {
 
   /** Every tenant with records in the trail. */
   async tenants(): Promise<string[]> {
-    const rows = await this.db.query<{ tenant: string }>(
+    const rows = await this.read<{ tenant: string }>(
       `SELECT DISTINCT tenant FROM ${this.tables.records} ORDER BY tenant`,
     );
     return rows.map((r) => r.tenant);
@@ -32,7 +43,7 @@ export class AuditTrail {
       where.push(`id > $${params.length}::bigint`);
     }
     params.push(q.limit + 1);
-    const rows = await this.db.query(
+    const rows = await this.read(
       `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
       params,
     );
@@ -50,7 +61,7 @@ export class AuditTrail {
     for (;;) {
       const { where, params } = filterOf(tenant, q);
       params.push(after, VERIFY_BATCH);
-      const rows = await this.db.query(
+      const rows = await this.read(
         `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} AND id > $${params.length - 1}::bigint
          ORDER BY id LIMIT $${params.length}`,
         params,
@@ -66,7 +77,7 @@ export class AuditTrail {
    * whose link does not hold: an edited record breaks its own hash, a deleted one leaves a gap.
    */
   async verify(tenant: string): Promise<AuditVerification> {
-    const [cp] = await this.db.query(
+    const [cp] = await this.read(
       `SELECT through_seq, through_hash FROM ${this.tables.checkpoints} WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
       [tenant],
     );
@@ -83,7 +94,7 @@ export class AuditTrail {
       fromCheckpoint,
     });
     for (;;) {
-      const rows = await this.db.query(
+      const rows = await this.read(
         `SELECT event_id, tenant_seq, type, occurred_at, body, prev_hash, hash FROM ${this.tables.records}
          WHERE tenant = $1 AND tenant_seq > $2 ORDER BY tenant_seq LIMIT $3`,
         [tenant, prevSeq, VERIFY_BATCH],
@@ -106,6 +117,19 @@ export class AuditTrail {
         prevHash = expected;
       }
       if (rows.length < VERIFY_BATCH) return result(null, null);
+    }
+  }
+
+  /** A read of the trail; a schema the audit service has not created yet is reported as such. */
+  private async read<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return await this.db.query<T>(sql, params);
+    } catch (err) {
+      const e = err as { code?: string; driverError?: { code?: string } };
+      if (MISSING_RELATION.has(e.code ?? e.driverError?.code ?? '')) {
+        throw new AuditTrailUnavailableError(this.tables.schemaName);
+      }
+      throw err;
     }
   }
 
