@@ -6,7 +6,8 @@ describe('audit routes and the audit schema', () => {
   let t: TestApp;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // No gRPC server: this spec needs none, and port 50051 is shared with the other specs.
+    t = await startTestApp({ GRPC_PORT: '0' });
   }, 60_000);
 
   afterAll(async () => {
