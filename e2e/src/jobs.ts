@@ -35,11 +35,12 @@ export function useStack(opts: StackOptions): { stack: Stack; api: ApiClient; pg
     ctx.api = new ApiClient(ctx.stack.apiUrl, ctx.stack.adminKey);
     ctx.pg = new Client({ connectionString: ctx.stack.databaseUrl });
     await ctx.pg.connect();
-    await ctx.pg.query(`SET search_path TO "${ctx.stack.schema}"`);
+    // The registry's schema, then the audit service's own (audit_records).
+    await ctx.pg.query(`SET search_path TO "${ctx.stack.schema}", "${ctx.stack.auditSchema}"`);
   }, 180_000);
   afterAll(async () => {
     await ctx.stack?.stop();
-    await ctx.pg?.query(`DROP SCHEMA IF EXISTS "${ctx.stack.schema}" CASCADE`);
+    await ctx.pg?.query(`DROP SCHEMA IF EXISTS "${ctx.stack.schema}", "${ctx.stack.auditSchema}" CASCADE`);
     await ctx.pg?.end();
   });
   return ctx;

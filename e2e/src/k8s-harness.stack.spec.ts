@@ -72,7 +72,7 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
   afterAll(async () => {
     await load?.stop().catch(() => undefined);
     await stack?.stop();
-    await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}" CASCADE`);
+    await pg?.query(`DROP SCHEMA IF EXISTS "${stack.schema}", "${stack.auditSchema}" CASCADE`);
     await pg?.end();
   });
 

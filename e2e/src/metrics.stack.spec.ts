@@ -7,10 +7,16 @@ import { parsePrometheusText, scrape, Scrape, sum } from './prom-text';
 
 const ECHOES = 20;
 const FAILS = 3;
+/** DEFAULT_POOL_CAPACITY of the stack: every pool's capacity here. */
+const CAPACITY = 12;
 
 /** After a known run, each service's /metrics shows the expected counts. */
 describe('metrics of the distributed stack', () => {
-  const ctx = useStack({ workers: 1, workerPools: 'default:4', env: { AUDIT_VERIFY_INTERVAL_SECONDS: '1' } });
+  const ctx = useStack({
+    workers: 1,
+    workerPools: 'default:4',
+    env: { AUDIT_VERIFY_INTERVAL_SECONDS: '1', DEFAULT_POOL_CAPACITY: String(CAPACITY) },
+  });
   const metricsOf = (name: string) => {
     const p = ctx.stack.processes.find((x) => x.name === name);
     if (!p) throw new Error(`no process ${name} in ${ctx.stack.processes.map((x) => x.name).join(', ')}`);
@@ -67,6 +73,8 @@ describe('metrics of the distributed stack', () => {
       timeoutMs: 20_000,
       what: 'audit counted the trail and verified the chain',
     });
+    // One HTTP error: an unknown job.
+    expect((await ctx.api.get('/v1/jobs/00000000-0000-7000-8000-000000000000')).status).toBe(404);
     api = await scrape(`${ctx.stack.apiUrl}/metrics`);
   }, 120_000);
 
@@ -82,7 +90,11 @@ describe('metrics of the distributed stack', () => {
     ).toBeGreaterThan(0);
     const routes = new Set(api.samples.filter((s) => s.labels.route).map((s) => s.labels.route!));
     expect([...routes].filter((r) => /[0-9a-f]{8}-[0-9a-f]{4}-/.test(r))).toEqual([]);
+    expect(
+      sum(api, 'jobplane_http_requests_total', { method: 'GET', route: '/v1/jobs/:id', status: '404' }),
+    ).toBe(1);
     expect(sum(api, 'jobplane_outbox_pending')).toBe(0);
+    expect(sum(api, 'jobplane_outbox_oldest_age_seconds')).toBe(0);
     expect(sum(api, 'jobplane_grpc_requests_total', { method: 'GetJob', code: 'OK' })).toBe(1);
     expect(sum(api, 'jobplane_grpc_requests_total', { method: 'GetJob', code: 'NOT_FOUND' })).toBe(1);
     expect(sum(api, 'jobplane_grpc_request_duration_seconds_count', { method: 'GetJob' })).toBe(2);
@@ -102,11 +114,15 @@ describe('metrics of the distributed stack', () => {
     expect(sum(scheduler, 'jobplane_job_queue_wait_seconds_bucket', { le: '60' })).toBe(ECHOES + FAILS);
     expect(sum(scheduler, 'jobplane_backlog_depth', { pool: 'default' })).toBe(0);
     expect(sum(scheduler, 'jobplane_pool_in_flight', { pool: 'default' })).toBe(0);
+    expect(sum(scheduler, 'jobplane_pool_capacity', { pool: 'default' })).toBe(CAPACITY);
     expect(sum(scheduler, 'jobplane_workers_live')).toBe(1);
     expect(sum(scheduler, 'jobplane_workers_slots')).toBe(4);
     expect(sum(scheduler, 'jobplane_workers_heartbeat_max_age_seconds')).toBeLessThan(60);
     expect(sum(scheduler, 'jobplane_workers_offline')).toBe(0);
+    expect(sum(scheduler, 'jobplane_workers_busy_slots')).toBe(0);
     expect(sum(scheduler, 'jobplane_outbox_pending')).toBe(0);
+    expect(sum(scheduler, 'jobplane_outbox_oldest_age_seconds')).toBe(0);
+    expect(sum(scheduler, 'jobplane_rate_limit_pauses_total')).toBe(0);
     // submitted, dispatched, started, succeeded/failed: at least 4 lifecycle messages per job.
     expect(sum(scheduler, 'jobplane_consumer_message_age_seconds_count')).toBeGreaterThanOrEqual(
       3 * (ECHOES + FAILS),
@@ -137,6 +153,48 @@ describe('metrics of the distributed stack', () => {
         `wait sum ${sum(scheduler, 'jobplane_job_queue_wait_seconds_sum').toFixed(3)} s, ` +
         `run sum ${sum(scheduler, 'jobplane_job_run_seconds_sum').toFixed(3)} s`,
     );
+  });
+
+  it('scheduler: retries, rate-limit pauses and a held backlog by priority, after a second known run', async () => {
+    const held = await submit(ctx.api, {
+      type: 'debug.echo',
+      pool: 'metrics-held',
+      priority: 7,
+      runAt: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    const flaky = await Promise.all([
+      submit(ctx.api, {
+        type: 'debug.flaky',
+        payload: { failTimes: 1 },
+        backoff: { type: 'fixed', baseMs: 0 },
+      }),
+      submit(ctx.api, {
+        type: 'debug.flaky',
+        payload: { failTimes: 1, error: 'rate_limited', retryAfterMs: 200 },
+      }),
+    ]);
+    for (const j of flaky)
+      expect((await waitForState(ctx.api, j.id, TERMINAL, 30_000)).state).toBe('succeeded');
+    const s = await eventually(() => metricsOf('scheduler'), {
+      until: (x) =>
+        sum(x, 'jobplane_jobs_finished_total') === ECHOES + FAILS + 2 &&
+        sum(x, 'jobplane_backlog_oldest_age_seconds', { pool: 'metrics-held' }) >= 1,
+      timeoutMs: 20_000,
+      what: 'scheduler counted the flaky jobs and aged the held one',
+    });
+    expect(sum(s, 'jobplane_job_retries_total', { type: 'debug.flaky', reason: 'retrying' })).toBe(1);
+    expect(sum(s, 'jobplane_job_retries_total')).toBe(1);
+    expect(sum(s, 'jobplane_rate_limit_pauses_total', { pool: 'default' })).toBe(1);
+    expect(sum(s, 'jobplane_jobs_finished_total', { type: 'debug.flaky', outcome: 'succeeded' })).toBe(2);
+    expect(sum(s, 'jobplane_backlog_depth', { pool: 'metrics-held' })).toBe(1);
+    expect(sum(s, 'jobplane_backlog_priority_depth', { pool: 'metrics-held', priority: '7' })).toBe(1);
+    expect(
+      sum(s, 'jobplane_backlog_priority_oldest_age_seconds', { pool: 'metrics-held', priority: '7' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(sum(s, 'jobplane_backlog_depth', { pool: 'default' })).toBe(0);
+    expect(sum(s, 'jobplane_pool_capacity', { pool: 'metrics-held' })).toBe(CAPACITY);
+    expect(sum(s, 'jobplane_pool_in_flight', { pool: 'metrics-held' })).toBe(0);
+    expect((await ctx.api.post(`/v1/jobs/${held.id}:cancel`, {})).status).toBeLessThan(300);
   });
 
   it('exports exactly the families docs/metrics.md documents (process metrics aside)', () => {

@@ -2,8 +2,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SpanRecord } from '@jobplane/telemetry';
+import type { JobView } from '@jobplane/contracts';
 import { eventually } from '@jobplane/testing';
-import { submit, useStack, waitForState } from './jobs';
+import { submit, TERMINAL, useStack, waitForState } from './jobs';
 
 const dir = mkdtempSync(join(tmpdir(), 'jobplane-traces-'));
 // One file for every process: the file exporter appends each span synchronously as one line.
@@ -56,7 +57,17 @@ function traceTree(spans: SpanRecord[]): string {
 
 /** Tracing on (file exporter) across the distributed stack: one job is one trace, end to end. */
 describe('tracing across the distributed stack', () => {
-  const ctx = useStack({ workers: 1, workerPools: 'default:4', env: { JOBPLANE_TRACE_FILE: traceFile } });
+  // Two workers, fast heartbeats: the watchdog recovers a frozen worker's job only while it hears another.
+  const ctx = useStack({
+    workers: 2,
+    workerPools: 'default:4',
+    env: {
+      JOBPLANE_TRACE_FILE: traceFile,
+      WORKER_HEARTBEAT_MS: '300',
+      WORKER_LOST_AFTER_MS: '2500',
+      WATCHDOG_INTERVAL_MS: '250',
+    },
+  });
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -184,5 +195,86 @@ describe('tracing across the distributed stack', () => {
         'scheduler.dispatch',
         'jobs.submit',
       ]);
+  });
+  /** Every span of the trace holding the named span, once `until` holds for them. */
+  const traceOf = (root: (s: SpanRecord) => boolean, until: (spans: SpanRecord[]) => boolean, what: string) =>
+    eventually(
+      async () => {
+        const all = readSpans();
+        const r = all.find(root);
+        return r ? all.filter((s) => s.traceId === r.traceId) : [];
+      },
+      { until: (spans) => spans.length > 0 && until(spans), timeoutMs: 20_000, what },
+    );
+
+  it('roots the jobs a schedule fires in a scheduler.schedule_fire span, attempts included', async () => {
+    const created = await ctx.api.post('/v1/schedules', {
+      name: 'traced-tick',
+      everySeconds: 1,
+      job: { type: 'debug.echo', payload: { traced: true } },
+    });
+    expect(created.status).toBe(201);
+    const scheduleId = created.body.id as string;
+    try {
+      const spans = await traceOf(
+        (s) => s.name === 'scheduler.schedule_fire' && s.attributes['jobplane.schedule.id'] === scheduleId,
+        (found) => found.some((s) => s.name === 'scheduler.apply job.succeeded'),
+        `a traced run of schedule ${scheduleId}`,
+      );
+      const fire = spans.find((s) => s.name === 'scheduler.schedule_fire')!;
+      console.log(`trace ${fire.traceId} of schedule ${scheduleId}:\n${traceTree(spans)}`);
+      expect(fire).toMatchObject({ service: 'jobplane-scheduler', parentSpanId: null });
+      const jobId = fire.attributes['jobplane.job.id'];
+      const job = (await ctx.api.get<JobView>(`/v1/jobs/${String(jobId)}`)).body;
+      expect(job.labels).toMatchObject({ 'jobplane.dev/schedule': scheduleId });
+      const one = (name: string) => spans.find((s) => s.name === name)!;
+      expect(one('scheduler.dispatch').attributes['jobplane.job.id']).toBe(jobId);
+      expect(ancestors(one('handler debug.echo'), spans).map((s) => s.name)).toEqual([
+        'worker.attempt',
+        'scheduler.dispatch',
+        'scheduler.schedule_fire',
+      ]);
+    } finally {
+      await ctx.api.request('DELETE', `/v1/schedules/${scheduleId}`);
+    }
+  });
+
+  it('traces a retry the watchdog starts under a scheduler.watchdog root span', async () => {
+    const job = await submit(ctx.api, {
+      type: 'sleep',
+      payload: { seconds: 1 },
+      maxAttempts: 2,
+      backoff: { type: 'fixed', baseMs: 10 },
+    });
+    await waitForState(ctx.api, job.id, ['running']);
+    // As if submitted while tracing was off: no stored context, so the watchdog's span is the root.
+    await ctx.pg.query(`UPDATE jobs SET trace_context = NULL WHERE id = $1`, [job.id]);
+    const owner = (await ctx.pg.query(`SELECT worker_id FROM jobs WHERE id = $1`, [job.id])).rows[0]
+      .worker_id as string;
+    const victim = ctx.stack.processes.find((p) => owner.startsWith(`${p.name}-`))!;
+    victim.child.kill('SIGSTOP');
+    try {
+      const spans = await traceOf(
+        (s) => s.name === 'scheduler.watchdog' && s.attributes['jobplane.job.id'] === job.id,
+        (found) => found.some((s) => s.name === 'scheduler.apply job.succeeded'),
+        `the watchdog's trace of job ${job.id}`,
+      );
+      const watchdog = spans.find((s) => s.name === 'scheduler.watchdog')!;
+      console.log(`trace ${watchdog.traceId} of recovered job ${job.id}:\n${traceTree(spans)}`);
+      expect(watchdog).toMatchObject({ service: 'jobplane-scheduler', parentSpanId: null });
+      expect(watchdog.attributes).toMatchObject({
+        'jobplane.watchdog.reason': 'worker_lost',
+        'jobplane.job.attempt': 1,
+      });
+      const attempt = spans.find((s) => s.name === 'worker.attempt')!;
+      expect(attempt.attributes['jobplane.job.attempt']).toBe(2);
+      expect(ancestors(attempt, spans).map((s) => s.name)).toEqual([
+        'scheduler.dispatch',
+        'scheduler.watchdog',
+      ]);
+    } finally {
+      victim.child.kill('SIGKILL');
+    }
+    expect((await waitForState(ctx.api, job.id, TERMINAL, 30_000)).state).toBe('succeeded');
   });
 });

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AuditModule, auditSettingsFrom } from '@jobplane/audit-service';
+import { AuditModule, auditSettingsFrom, auditTables, migrateAuditSchema } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, postgresOptions } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
@@ -20,16 +20,18 @@ async function main() {
   const tracing = startTracing('audit');
   const config = loadConfig(process.env, { required: ['DATABASE_URL', 'AMQP_URL'] });
   const logger = createLogger('audit', config.LOG_LEVEL);
-  const db = await Database.open(postgresOptions(config), {
-    migrate: config.MIGRATE_ON_START,
-    awaitSchemaMs: config.SCHEMA_WAIT_SECONDS * 1000,
-  });
+  // The trail lives in the audit service's own schema, which it always migrates itself (under the
+  // registry's migration lock); the registry's migrations are the api's and the migration job's.
+  const db = await Database.open(postgresOptions(config));
+  const settings = auditSettingsFrom(config);
+  const applied = await migrateAuditSchema(db, auditTables(settings.schema), config.DATABASE_SCHEMA);
+  if (applied.length > 0) logger.info({ schema: settings.schema, applied }, 'audit schema migrated');
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-audit', logger });
   const registry = createMetricsRegistry('audit');
   await bus.start(jobplaneTopology());
 
   @Module({
-    imports: [AuditModule.forRoot({ bus, db, logger, metrics: registry, ...auditSettingsFrom(config) })],
+    imports: [AuditModule.forRoot({ bus, db, logger, metrics: registry, ...settings })],
   })
   class AuditRoot {}
 

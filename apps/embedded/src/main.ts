@@ -3,7 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Module } from '@nestjs/common';
 import { ApiModule, createHttpApp } from '@jobplane/api-service';
-import { AuditModule, auditSettingsFrom } from '@jobplane/audit-service';
+import { AuditModule, auditSettingsFrom, auditTables, migrateAuditSchema } from '@jobplane/audit-service';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { assertConnected, InProcessBus, jobplaneTopology } from '@jobplane/messaging';
 import { Database, generateApiKey } from '@jobplane/persistence';
@@ -35,6 +35,9 @@ async function main() {
   const logger = createLogger('jobplane', config.LOG_LEVEL);
   const dataDir = resolve(config.DATA_DIR);
   const db = await Database.open({ kind: 'pglite', dataDir: join(dataDir, 'pglite') }, { migrate: true });
+  const auditSettings = auditSettingsFrom(config);
+  // PGlite keeps the registry in `public`; the trail gets its own schema there too.
+  await migrateAuditSchema(db, auditTables(auditSettings.schema), 'public');
   const pools = parsePools(config.WORKER_POOLS);
   const bus = new InProcessBus();
   await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
@@ -74,7 +77,7 @@ async function main() {
         // crud works in the embedded database itself (its own table, outside the registry's).
         handlers: configuredHandlersFrom(config, (sql, params) => db.query(sql, params)),
       }),
-      AuditModule.forRoot({ bus, db, logger, metrics, ...auditSettingsFrom(config) }),
+      AuditModule.forRoot({ bus, db, logger, metrics, ...auditSettings }),
     ],
   })
   class EmbeddedRoot {}

@@ -1,7 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { AuditTrail } from '@jobplane/audit-service';
+import { AuditTrail, auditTables } from '@jobplane/audit-service';
 import { APP_GUARD } from '@nestjs/core';
-import { Config, tenantQuotas } from '@jobplane/config';
+import { auditSchemaOf, Config, tenantQuotas } from '@jobplane/config';
 import { SCOPES } from '@jobplane/contracts';
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import {
@@ -131,7 +131,8 @@ export class ApiModule {
           useValue: jobsService,
         },
         { provide: PoolStore, useValue: pools },
-        { provide: AuditTrail, useValue: new AuditTrail(db) },
+        // Read-only here: the audit service owns and migrates its schema.
+        { provide: AuditTrail, useValue: new AuditTrail(db, auditTables(auditSchemaOf(config))) },
         { provide: ApiKeyStore, useValue: keys },
         {
           provide: AUTHENTICATOR,

@@ -1,3 +1,4 @@
+import { AuditTrailUnavailableError } from '@jobplane/audit-service';
 import { ERROR_CODES, ErrorCode, formatIssues, PROBLEM_TYPE_BASE, ProblemDetails } from '@jobplane/contracts';
 import {
   IdempotencyConflictError,
@@ -139,6 +140,13 @@ function classify(err: unknown): {
     return { status: 409, code: ERROR_CODES.conflict, title: 'Idempotency key reused', detail: err.message };
   if (err instanceof QueueFullError)
     return { status: 429, code: ERROR_CODES.rateLimited, title: 'Too many queued jobs', detail: err.message };
+  if (err instanceof AuditTrailUnavailableError)
+    return {
+      status: 503,
+      code: ERROR_CODES.unavailable,
+      title: 'Audit trail not available',
+      detail: err.message,
+    };
   if (err instanceof InvalidCursorError)
     return { status: 400, code: ERROR_CODES.validation, title: 'Invalid cursor', detail: err.message };
   const fastifyCode = (err as { code?: string } | null)?.code;

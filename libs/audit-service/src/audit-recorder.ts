@@ -4,6 +4,7 @@ import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Database, Tx } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import { AuditEntry, parseAuditEntry } from './audit-entry';
+import type { AuditTables } from './audit-tables';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 /**
@@ -22,6 +23,7 @@ export class AuditRecorder {
   constructor(
     private readonly bus: MessageBus,
     private readonly db: Database,
+    private readonly tables: AuditTables,
     private readonly logger: Logger,
     /** RESULT_INLINE_MAX_BYTES: bigger results are kept as a digest. */
     private readonly resultMaxBytes = 65_536,
@@ -75,7 +77,7 @@ export class AuditRecorder {
     const dupes = new Set(
       (
         await tx.query<{ event_id: string }>(
-          `SELECT event_id FROM audit_records WHERE event_id = ANY($1::uuid[])`,
+          `SELECT event_id FROM ${this.tables.records} WHERE event_id = ANY($1::uuid[])`,
           [ids],
         )
       ).map((r) => r.event_id),
@@ -88,7 +90,7 @@ export class AuditRecorder {
       seenInBatch.add(m.eventId);
       let head = heads.get(m.tenant);
       if (!head) {
-        head = await chainHead(tx, m.tenant);
+        head = await chainHead(tx, this.tables, m.tenant);
       }
       const record = {
         eventId: m.eventId,
@@ -115,7 +117,7 @@ export class AuditRecorder {
     }
     if (rows.length === 0) return;
     await tx.query(
-      `INSERT INTO audit_records (event_id, tenant, tenant_seq, job_id, type, actor, occurred_at, body, prev_hash, hash)
+      `INSERT INTO ${this.tables.records} (event_id, tenant, tenant_seq, job_id, type, actor, occurred_at, body, prev_hash, hash)
        SELECT event_id, tenant, tenant_seq, job_id, type, actor, occurred_at, body, prev_hash, hash
        FROM jsonb_to_recordset($1::jsonb) AS r(event_id uuid, tenant text, tenant_seq bigint, job_id uuid, type text,
             actor text, occurred_at timestamptz, body jsonb, prev_hash text, hash text)`,
@@ -128,14 +130,14 @@ export class AuditRecorder {
  * The tenant's last record (locked, so two recorders can never extend one chain twice), or the last
  * retention checkpoint when every record was purged, or genesis.
  */
-async function chainHead(tx: Tx, tenant: string): Promise<{ seq: number; hash: string }> {
+async function chainHead(tx: Tx, t: AuditTables, tenant: string): Promise<{ seq: number; hash: string }> {
   const [last] = await tx.query<{ tenant_seq: string; hash: string }>(
-    `SELECT tenant_seq, hash FROM audit_records WHERE tenant = $1 ORDER BY tenant_seq DESC LIMIT 1 FOR UPDATE`,
+    `SELECT tenant_seq, hash FROM ${t.records} WHERE tenant = $1 ORDER BY tenant_seq DESC LIMIT 1 FOR UPDATE`,
     [tenant],
   );
   if (last) return { seq: Number(last.tenant_seq), hash: last.hash };
   const [cp] = await tx.query<{ through_seq: string; through_hash: string }>(
-    `SELECT through_seq, through_hash FROM audit_checkpoints WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
+    `SELECT through_seq, through_hash FROM ${t.checkpoints} WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
     [tenant],
   );
   return cp ? { seq: Number(cp.through_seq), hash: cp.through_hash } : { seq: 0, hash: GENESIS_HASH };

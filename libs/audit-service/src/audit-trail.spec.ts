@@ -3,6 +3,8 @@ import { auditQuerySchema, createMessage, EVENTS_EXCHANGE, uuidv7 } from '@jobpl
 import { InProcessBus, jobplaneTopology, outboxPublisher } from '@jobplane/messaging';
 import { Database, DatabaseOptions, OutboxRelay, PoolStore, ScheduleStore } from '@jobplane/persistence';
 import { AuditRecorder } from './audit-recorder';
+import { migrateAuditSchema } from './audit-schema';
+import { auditTables } from './audit-tables';
 import { AuditTrail } from './audit-trail';
 
 const PG_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -22,23 +24,25 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
   let recorder: AuditRecorder;
   let trail: AuditTrail;
   let schema: string | undefined;
+  const audit = auditTables(`test_trail_${randomBytes(4).toString('hex')}`);
   const tenant = `t-${randomBytes(3).toString('hex')}`;
 
   beforeAll(async () => {
     const opts = options();
     schema = opts.kind === 'postgres' ? opts.schema : undefined;
     db = await Database.open(opts, { migrate: true });
+    await migrateAuditSchema(db, audit, schema ?? 'public');
     bus = new InProcessBus();
     await bus.start(jobplaneTopology());
-    recorder = new AuditRecorder(bus, db, silent);
+    recorder = new AuditRecorder(bus, db, audit, silent);
     await recorder.start();
-    trail = new AuditTrail(db);
+    trail = new AuditTrail(db, audit);
   });
 
   afterAll(async () => {
     await recorder.stop();
     await bus.close();
-    if (schema) await db.query(`DROP SCHEMA "${schema}" CASCADE`);
+    if (schema) await db.query(`DROP SCHEMA "${schema}", ${audit.schema} CASCADE`);
     await db.close();
   });
 
@@ -77,7 +81,7 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
   }
 
   const countFor = (t: string) => async () =>
-    Number((await db.query(`SELECT count(*) AS n FROM audit_records WHERE tenant = $1`, [t]))[0]!.n);
+    Number((await db.query(`SELECT count(*) AS n FROM ${audit.records} WHERE tenant = $1`, [t]))[0]!.n);
   const query = (q: Record<string, unknown> = {}) => trail.list(tenant, auditQuerySchema.parse(q));
 
   it('records each lifecycle message once, in order, chained, with the worker as actor', async () => {
@@ -125,10 +129,10 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
   });
 
   it('refuses UPDATE and DELETE issued directly in SQL', async () => {
-    await expect(db.query(`UPDATE audit_records SET type = 'x' WHERE tenant = $1`, [tenant])).rejects.toThrow(
-      /append-only/,
-    );
-    await expect(db.query(`DELETE FROM audit_records WHERE tenant = $1`, [tenant])).rejects.toThrow(
+    await expect(
+      db.query(`UPDATE ${audit.records} SET type = 'x' WHERE tenant = $1`, [tenant]),
+    ).rejects.toThrow(/append-only/);
+    await expect(db.query(`DELETE FROM ${audit.records} WHERE tenant = $1`, [tenant])).rejects.toThrow(
       /append-only/,
     );
   });
@@ -139,7 +143,7 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
     await lifecycle(uuidv7(), t);
     await until(countFor(t), 6);
     await bypassTrigger(
-      `UPDATE audit_records SET body = jsonb_set(body, '{data,attempt}', '7') WHERE tenant = $1 AND tenant_seq = 4`,
+      `UPDATE ${audit.records} SET body = jsonb_set(body, '{data,attempt}', '7') WHERE tenant = $1 AND tenant_seq = 4`,
       [t],
     );
     expect(await trail.verify(t)).toMatchObject({
@@ -148,7 +152,7 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
       reason: 'hash_mismatch',
       checked: 3,
     });
-    await bypassTrigger(`DELETE FROM audit_records WHERE tenant = $1 AND tenant_seq = 2`, [t]);
+    await bypassTrigger(`DELETE FROM ${audit.records} WHERE tenant = $1 AND tenant_seq = 2`, [t]);
     expect(await trail.verify(t)).toMatchObject({ intact: false, brokenAt: 2, reason: 'missing_record' });
   });
 
@@ -164,7 +168,7 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
     const after = await trail.verify(t);
     expect(after).toMatchObject({ intact: true, fromCheckpoint: 3, checked: 3 });
     expect((await trail.list(t, auditQuerySchema.parse({}))).items.map((r) => r.seq)).toEqual([4, 5, 6]);
-    await expect(db.query(`DELETE FROM audit_checkpoints WHERE tenant = $1`, [t])).rejects.toThrow(
+    await expect(db.query(`DELETE FROM ${audit.checkpoints} WHERE tenant = $1`, [t])).rejects.toThrow(
       /append-only/,
     );
   });
@@ -172,9 +176,9 @@ describe.each(backends)('audit trail on %s', (_name, options) => {
   /** What a database superuser can do: switch the guard trigger off for one statement. */
   async function bypassTrigger(sql: string, params: unknown[]) {
     await db.transaction(async (tx) => {
-      await tx.query(`ALTER TABLE audit_records DISABLE TRIGGER audit_records_append_only`);
+      await tx.query(`ALTER TABLE ${audit.records} DISABLE TRIGGER audit_records_append_only`);
       await tx.query(sql, params);
-      await tx.query(`ALTER TABLE audit_records ENABLE TRIGGER audit_records_append_only`);
+      await tx.query(`ALTER TABLE ${audit.records} ENABLE TRIGGER audit_records_append_only`);
     });
   }
 });

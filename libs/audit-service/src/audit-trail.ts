@@ -1,13 +1,36 @@
 import type { AuditQuery, AuditRecordView, AuditVerification } from '@jobplane/contracts';
 import { Database, InvalidCursorError, Tx } from '@jobplane/persistence';
+import type { AuditTables } from './audit-tables';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 type Row = Record<string, unknown>;
+
+/** The audit schema or its tables do not exist yet: the audit service has not migrated it. */
+export class AuditTrailUnavailableError extends Error {
+  constructor(schema: string) {
+    super(`the audit trail (schema ${schema}) is not there yet: the audit service creates it when it starts`);
+    this.name = 'AuditTrailUnavailableError';
+  }
+}
+
+/** Postgres' undefined_table and invalid_schema_name. */
+const MISSING_RELATION = new Set(['42P01', '3F000']);
 const VERIFY_BATCH = 1_000;
 
 /** Reads, verifies, exports and purges the trail. Every call is scoped to one tenant. */
 export class AuditTrail {
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly tables: AuditTables,
+  ) {}
+
+  /** Every tenant with records in the trail. */
+  async tenants(): Promise<string[]> {
+    const rows = await this.read<{ tenant: string }>(
+      `SELECT DISTINCT tenant FROM ${this.tables.records} ORDER BY tenant`,
+    );
+    return rows.map((r) => r.tenant);
+  }
 
   /** Oldest first; the cursor is the last record id seen, so pages are stable while records arrive. */
   async list(
@@ -20,8 +43,8 @@ export class AuditTrail {
       where.push(`id > $${params.length}::bigint`);
     }
     params.push(q.limit + 1);
-    const rows = await this.db.query(
-      `SELECT * FROM audit_records WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
+    const rows = await this.read(
+      `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} ORDER BY id LIMIT $${params.length}`,
       params,
     );
     const page = rows.slice(0, q.limit);
@@ -38,8 +61,8 @@ export class AuditTrail {
     for (;;) {
       const { where, params } = filterOf(tenant, q);
       params.push(after, VERIFY_BATCH);
-      const rows = await this.db.query(
-        `SELECT * FROM audit_records WHERE ${where.join(' AND ')} AND id > $${params.length - 1}::bigint
+      const rows = await this.read(
+        `SELECT * FROM ${this.tables.records} WHERE ${where.join(' AND ')} AND id > $${params.length - 1}::bigint
          ORDER BY id LIMIT $${params.length}`,
         params,
       );
@@ -54,8 +77,8 @@ export class AuditTrail {
    * whose link does not hold: an edited record breaks its own hash, a deleted one leaves a gap.
    */
   async verify(tenant: string): Promise<AuditVerification> {
-    const [cp] = await this.db.query(
-      `SELECT through_seq, through_hash FROM audit_checkpoints WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
+    const [cp] = await this.read(
+      `SELECT through_seq, through_hash FROM ${this.tables.checkpoints} WHERE tenant = $1 ORDER BY through_seq DESC LIMIT 1`,
       [tenant],
     );
     const fromCheckpoint = cp ? Number(cp.through_seq) : null;
@@ -71,8 +94,8 @@ export class AuditTrail {
       fromCheckpoint,
     });
     for (;;) {
-      const rows = await this.db.query(
-        `SELECT event_id, tenant_seq, type, occurred_at, body, prev_hash, hash FROM audit_records
+      const rows = await this.read(
+        `SELECT event_id, tenant_seq, type, occurred_at, body, prev_hash, hash FROM ${this.tables.records}
          WHERE tenant = $1 AND tenant_seq > $2 ORDER BY tenant_seq LIMIT $3`,
         [tenant, prevSeq, VERIFY_BATCH],
       );
@@ -97,6 +120,19 @@ export class AuditTrail {
     }
   }
 
+  /** A read of the trail; a schema the audit service has not created yet is reported as such. */
+  private async read<T = Row>(sql: string, params: unknown[] = []): Promise<T[]> {
+    try {
+      return await this.db.query<T>(sql, params);
+    } catch (err) {
+      const e = err as { code?: string; driverError?: { code?: string } };
+      if (MISSING_RELATION.has(e.code ?? e.driverError?.code ?? '')) {
+        throw new AuditTrailUnavailableError(this.tables.schemaName);
+      }
+      throw err;
+    }
+  }
+
   /**
    * Retention: removes each tenant's records that occurred before `cutoff` (the chain's prefix up
    * to the last such record) and leaves a checkpoint with the last removed seq and hash, so what
@@ -105,31 +141,38 @@ export class AuditTrail {
   async purge(cutoff: Date): Promise<number> {
     return this.db.transaction(async (tx) => {
       const ends = await tx.query(
-        `SELECT tenant, max(tenant_seq) AS through_seq FROM audit_records
+        `SELECT tenant, max(tenant_seq) AS through_seq FROM ${this.tables.records}
          WHERE occurred_at < $1::timestamptz GROUP BY tenant`,
         [cutoff.toISOString()],
       );
       let removed = 0;
-      for (const e of ends) removed += await purgeTenant(tx, String(e.tenant), Number(e.through_seq), cutoff);
+      for (const e of ends)
+        removed += await purgeTenant(tx, this.tables, String(e.tenant), Number(e.through_seq), cutoff);
       return removed;
     });
   }
 }
 
-async function purgeTenant(tx: Tx, tenant: string, throughSeq: number, cutoff: Date): Promise<number> {
-  const [through] = await tx.query(`SELECT hash FROM audit_records WHERE tenant = $1 AND tenant_seq = $2`, [
+async function purgeTenant(
+  tx: Tx,
+  t: AuditTables,
+  tenant: string,
+  throughSeq: number,
+  cutoff: Date,
+): Promise<number> {
+  const [through] = await tx.query(`SELECT hash FROM ${t.records} WHERE tenant = $1 AND tenant_seq = $2`, [
     tenant,
     throughSeq,
   ]);
   // The append-only trigger lets deletes through only with this transaction-local flag set.
   await tx.query(`SELECT set_config('jobplane.audit_purge', 'on', true)`);
   const deleted = await tx.query(
-    `DELETE FROM audit_records WHERE tenant = $1 AND tenant_seq <= $2 RETURNING id`,
+    `DELETE FROM ${t.records} WHERE tenant = $1 AND tenant_seq <= $2 RETURNING id`,
     [tenant, throughSeq],
   );
   await tx.query(`SELECT set_config('jobplane.audit_purge', 'off', true)`);
   await tx.query(
-    `INSERT INTO audit_checkpoints (tenant, through_seq, through_hash, purged_count, purged_before)
+    `INSERT INTO ${t.checkpoints} (tenant, through_seq, through_hash, purged_count, purged_before)
      VALUES ($1, $2, $3, $4, $5::timestamptz)`,
     [tenant, throughSeq, through!.hash, deleted.length, cutoff.toISOString()],
   );

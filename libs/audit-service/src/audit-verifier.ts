@@ -1,4 +1,3 @@
-import type { Database } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import type { AuditTrail } from './audit-trail';
 
@@ -16,7 +15,6 @@ export class AuditVerifier {
   verifiedAt = 0;
 
   constructor(
-    private readonly db: Database,
     private readonly trail: AuditTrail,
     private readonly logger: Logger,
     private readonly intervalMs: number,
@@ -41,11 +39,8 @@ export class AuditVerifier {
   }
 
   async verifyAll(): Promise<string[]> {
-    const tenants = await this.db.query<{ tenant: string }>(
-      `SELECT DISTINCT tenant FROM audit_records ORDER BY tenant`,
-    );
     const broken: string[] = [];
-    for (const { tenant } of tenants) {
+    for (const tenant of await this.trail.tenants()) {
       const v = await this.trail.verify(tenant);
       if (!v.intact) {
         broken.push(tenant);

@@ -6,3 +6,6 @@ export * from './hash-chain';
 export * from './audit-retention';
 export * from './audit-verifier';
 export * from './audit-metrics';
+export * from './audit-tables';
+export * from './audit-schema';
+export * from './audit-migrations';

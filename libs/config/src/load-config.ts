@@ -74,3 +74,11 @@ export function postgresOptions(config: Config & { DATABASE_URL: string }) {
     poolSize: config.DATABASE_POOL_SIZE,
   };
 }
+
+/** The audit trail's own schema: AUDIT_DB_SCHEMA, else derived from the registry's (per test stack). */
+export function auditSchemaOf(config: Pick<Config, 'AUDIT_DB_SCHEMA' | 'DATABASE_SCHEMA'>): string {
+  if (config.AUDIT_DB_SCHEMA) return config.AUDIT_DB_SCHEMA;
+  if (config.DATABASE_SCHEMA === 'public') return 'jobplane_audit';
+  // Postgres truncates names at 63 bytes; cut the registry name so the suffix survives.
+  return `${config.DATABASE_SCHEMA.slice(0, 63 - '_audit'.length)}_audit`;
+}

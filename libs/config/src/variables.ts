@@ -68,13 +68,13 @@ export const VARIABLES = {
   MIGRATE_ON_START: {
     schema: bool.default(true),
     description: 'Apply pending migrations at start. Set false where a migration job (Helm hook) runs them.',
-    services: ['api', 'scheduler', 'audit'],
+    services: ['api', 'scheduler'],
   },
   SCHEMA_WAIT_SECONDS: {
     schema: z.coerce.number().min(0).max(3600).default(60),
     description:
       "With MIGRATE_ON_START=false: how long to wait at start for the migration job to apply this build's migrations before exiting with an error naming the pending ones.",
-    services: ['api', 'scheduler', 'audit'],
+    services: ['api', 'scheduler'],
   },
   AMQP_URL: {
     schema: url(['amqp:', 'amqps:']),
@@ -248,6 +248,15 @@ export const VARIABLES = {
     description:
       'Audit records older than this are purged, leaving a checkpoint so the rest of the chain still verifies; 0 keeps them forever.',
     services: ['audit', 'embedded'],
+  },
+  AUDIT_DB_SCHEMA: {
+    schema: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .optional(),
+    description:
+      'Postgres schema of the audit trail, owned and migrated by the audit service (the api only reads it). Unset: `<DATABASE_SCHEMA>_audit`, or `jobplane_audit` when DATABASE_SCHEMA is `public`.',
+    services: ['api', 'audit'],
   },
   AUDIT_VERIFY_INTERVAL_SECONDS: {
     schema: z.coerce.number().int().min(0).default(3600),

@@ -51,8 +51,11 @@ class Mutex {
   }
 }
 
-/** Arbitrary constant naming jobplane's migration lock. */
-const MIGRATION_LOCK_KEY = 7_431_902_001;
+/**
+ * Arbitrary constant naming jobplane's migration lock; the audit service's migrator takes it too, so
+ * it never moves the audit tables while the registry's migrations run.
+ */
+export const MIGRATION_LOCK_KEY = 7_431_902_001;
 
 const ENTITIES = [JobEntity, JobEventEntity, OutboxEntity];
 

@@ -124,3 +124,20 @@ export async function undispatchedJobs(
   );
   return rows.map(jobFromRow);
 }
+
+/**
+ * Gives a job that has no trace context (submitted with tracing off, or before it was stored) the
+ * one of the span now acting on it, so its later attempts join that trace. Returns the job as stored.
+ */
+export async function adoptTraceContext(
+  tx: Tx,
+  job: JobRecord,
+  carrier: Record<string, string>,
+): Promise<JobRecord> {
+  if (job.traceContext || Object.keys(carrier).length === 0) return job;
+  await tx.query(`UPDATE jobs SET trace_context = $2::jsonb WHERE id = $1 AND trace_context IS NULL`, [
+    job.id,
+    JSON.stringify(carrier),
+  ]);
+  return { ...job, traceContext: carrier };
+}

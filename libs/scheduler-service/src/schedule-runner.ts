@@ -1,6 +1,6 @@
 import { nextRuns } from '@jobplane/contracts';
 import { advanceSchedule, claimDueSchedules, Database, OutboxRelay, submitJobs } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, SpanKind, traceHeaders, type Logger } from '@jobplane/telemetry';
 
 /**
  * Fires due schedules on the lease holder: one job per tick, with the idempotency key
@@ -44,14 +44,37 @@ export class ScheduleRunner {
       for (const s of due) {
         const tick = s.nextRunAt!;
         const { job } = s;
-        await submitJobs(tx, [
+        // A root span per fire, stored on the job as a submit request's is: its attempts join this trace.
+        await inSpan(
+          'scheduler.schedule_fire',
           {
-            ...job,
-            tenant: s.tenant,
-            labels: { ...job.labels, 'jobplane.dev/schedule': s.id },
-            idempotencyKey: `schedule:${s.id}:${tick.toISOString()}`,
+            parent: contextFrom(null),
+            kind: SpanKind.PRODUCER,
+            attributes: {
+              'jobplane.schedule.id': s.id,
+              'jobplane.tenant': s.tenant,
+              'jobplane.job.type': job.type,
+              // Unset: the handler's declared pool applies at submit.
+              ...(job.pool ? { 'jobplane.job.pool': job.pool } : {}),
+            },
           },
-        ]);
+          (span) =>
+            submitJobs(
+              tx,
+              [
+                {
+                  ...job,
+                  tenant: s.tenant,
+                  labels: { ...job.labels, 'jobplane.dev/schedule': s.id },
+                  idempotencyKey: `schedule:${s.id}:${tick.toISOString()}`,
+                },
+              ],
+              new Date(),
+              traceHeaders(),
+            ).then(([submitted]) => {
+              if (submitted) span.setAttribute('jobplane.job.id', submitted.job.id);
+            }),
+        );
         await advanceSchedule(tx, s.id, now, nextRuns(s, now > tick ? now : tick)[0]!);
       }
       return due.length;

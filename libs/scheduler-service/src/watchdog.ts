@@ -1,5 +1,6 @@
 import { ERROR_CODES, JobError } from '@jobplane/contracts';
 import {
+  adoptTraceContext,
   Database,
   enqueueOutbox,
   JobRecord,
@@ -10,7 +11,7 @@ import {
   Tx,
   WorkerStore,
 } from '@jobplane/persistence';
-import type { Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, traceHeaders, type Logger } from '@jobplane/telemetry';
 import type { Backlog, BacklogEntry } from './backlog.port';
 import { EventApplier } from './event-applier';
 
@@ -88,6 +89,7 @@ export class Watchdog {
 
   private async recoverLost(): Promise<void> {
     const n = await this.abandonEach(
+      'worker_lost',
       (tx) => jobsOfLostWorkers(tx, this.o.lostAfterMs, 200),
       (job) => ({
         code: ERROR_CODES.workerLost,
@@ -101,6 +103,7 @@ export class Watchdog {
 
   private async timeOutOverdue(): Promise<void> {
     const n = await this.abandonEach(
+      'timed_out',
       (tx) => jobsPastHardLimit(tx, this.o.defaultHardMs, this.o.graceMs, 200),
       (job) => {
         const ms = (job.timeouts as { hardMs?: number } | null)?.hardMs ?? this.o.defaultHardMs;
@@ -117,6 +120,7 @@ export class Watchdog {
   }
 
   private async abandonEach(
+    reason: 'worker_lost' | 'timed_out',
     find: (tx: Tx) => Promise<JobRecord[]>,
     errorOf: (job: JobRecord) => JobError,
   ): Promise<number> {
@@ -125,7 +129,23 @@ export class Watchdog {
     const changed = await this.applier.transaction(this.db, async (tx) => {
       let n = 0;
       for (const job of await find(tx)) {
-        const applied = await this.applier.abandon(tx, job, errorOf(job), outbox);
+        // In the job's trace when it has one; else a root span the job adopts, so its retry is traced.
+        const applied = await inSpan(
+          'scheduler.watchdog',
+          {
+            parent: contextFrom(job.traceContext),
+            attributes: {
+              'jobplane.job.id': job.id,
+              'jobplane.tenant': job.tenant,
+              'jobplane.job.type': job.type,
+              'jobplane.job.pool': job.pool,
+              'jobplane.job.attempt': job.attempt,
+              'jobplane.watchdog.reason': reason,
+            },
+          },
+          async () =>
+            this.applier.abandon(tx, await adoptTraceContext(tx, job, traceHeaders()), errorOf(job), outbox),
+        );
         if (applied.backlog) entries.push(applied.backlog);
         if (applied.changed) n++;
       }

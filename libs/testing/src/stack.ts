@@ -26,6 +26,8 @@ export interface Stack {
   /** host:port of the api's gRPC server. */
   grpcAddress: string;
   schema: string;
+  /** The audit service's own schema (AUDIT_DB_SCHEMA's default for `schema`). */
+  auditSchema: string;
   vhost: string;
   amqpUrl: string;
   databaseUrl: string;
@@ -170,6 +172,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     adminKey,
     grpcAddress: `127.0.0.1:${base + GRPC_PORT_OFFSET}`,
     schema,
+    auditSchema: `${schema}_audit`,
     vhost,
     amqpUrl,
     databaseUrl: PG,

@@ -10,6 +10,7 @@ import { JobResults1763800008000 } from './1763800008000-job-results';
 import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints';
 import { TraceContext1763800010000 } from './1763800010000-trace-context';
 import { HandlerRegistry1763800011000 } from './1763800011000-handler-registry';
+import { AuditLeavesRegistry1763800012000 } from './1763800012000-audit-leaves-registry';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   AuditCheckpoints1763800009000,
   TraceContext1763800010000,
   HandlerRegistry1763800011000,
+  AuditLeavesRegistry1763800012000,
 ];
