@@ -5,7 +5,12 @@ import { recoverySeconds } from './recovery';
 import { summary, type Summary } from './stats';
 
 /** Job event types that come from a lifecycle message, so the audit trail must hold them too. */
-export const AUDITED_EVENT_TYPES: ReadonlySet<string> = new Set(['submitted', 'started', 'succeeded', 'failed']);
+export const AUDITED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'submitted',
+  'started',
+  'succeeded',
+  'failed',
+]);
 
 export interface Report {
   /** Submits invoked, acknowledged, definitely refused, and unknown (no answer) at the client. */
@@ -17,6 +22,8 @@ export interface Report {
   stuck: string[];
   /** Real runs beyond the plan (ledger rows per job minus the runs its plan needs). */
   dupExec: number;
+  /** Terminal jobs that ran fewer times than planned (a poison job failed before its attempts ran). */
+  missingRuns: number;
   /** Runs of one (job, attempt) beyond one: the same attempt executed twice. */
   dupAttempt: number;
   /** Duplicated runs that completed (the work done twice to the end, not a run cut off by a crash). */
@@ -28,7 +35,7 @@ export interface Report {
   auditMismatch: number;
   /** Acknowledged jobs that ended in their expected state, as a fraction of acknowledged jobs. */
   okFrac: number;
-  /** Acknowledged jobs whose final state or run count differs from the plan. */
+  /** Acknowledged jobs whose final state differs from the plan. */
   unexpected: { jobId: string; state: string; runs: number; expected: string }[];
   latencyMs: { submit: Summary; endToEnd: Summary };
   /** From the first fault until throughput is back to 90% of what it was before; null = no fault. */
@@ -54,6 +61,7 @@ export function check(h: History): Report {
   const unexpected: Report['unexpected'] = [];
   const illegal: IllegalTransition[] = [];
   let dupExec = 0;
+  let missingRuns = 0;
   let okCount = 0;
   const stuckJudged = h.checkedAt >= h.healedAt + h.stuckAfterMs;
   for (const { s, id } of acked) {
@@ -66,7 +74,8 @@ export function check(h: History): Report {
     if (!isTerminal(job.state) && stuckJudged) stuck.push(id);
     const plan = h.expect(s);
     dupExec += Math.max(0, runs.length - plan.runs);
-    if (plan.states.includes(job.state) && runs.length === plan.runs) okCount++;
+    if (runs.length < plan.runs && isTerminal(job.state)) missingRuns++;
+    if (plan.states.includes(job.state)) okCount++;
     else unexpected.push({ jobId: id, state: job.state, runs: runs.length, expected: plan.states.join('|') });
     const replay = replayJob(id, eventsByJob.get(id) ?? []);
     illegal.push(...replay.illegal);
@@ -95,6 +104,7 @@ export function check(h: History): Report {
     lost,
     stuck,
     dupExec,
+    missingRuns,
     dupAttempt,
     dupCompleted,
     inFlightOnFaulted: inFlightOn(h.faults, h.ledger),

@@ -56,9 +56,10 @@ export class LedgerWriter {
   }
 
   async end(rowId: string): Promise<void> {
-    await this.db().query(`UPDATE "${this.schema}".executions SET ended_at = clock_timestamp() WHERE id = $1`, [
-      rowId,
-    ]);
+    await this.db().query(
+      `UPDATE "${this.schema}".executions SET ended_at = clock_timestamp() WHERE id = $1`,
+      [rowId],
+    );
   }
 
   private db(): Pool {

@@ -26,7 +26,10 @@ async function main(): Promise<number> {
         ? SCENARIOS.filter((s) => s.fast)
         : which.split(',').map((name) => {
             const s = SCENARIOS.find((x) => x.name === name);
-            if (!s) throw new Error(`unknown scenario ${name} (${SCENARIOS.map((x) => x.name).join(', ')}, all, fast)`);
+            if (!s)
+              throw new Error(
+                `unknown scenario ${name} (${SCENARIOS.map((x) => x.name).join(', ')}, all, fast)`,
+              );
             return s;
           });
   let failed = 0;

@@ -22,7 +22,12 @@ const ledger = new LedgerWriter(
 );
 
 /** Records the run in the ledger first (so a crash still counts), then behaves as the payload says. */
-async function runProbe({ jobId, attempt, payload, signal }: JobContext<z.output<typeof probePayloadSchema>>) {
+async function runProbe({
+  jobId,
+  attempt,
+  payload,
+  signal,
+}: JobContext<z.output<typeof probePayloadSchema>>) {
   const row = await ledger.begin(jobId, attempt);
   switch (payload.mode) {
     case 'ok':

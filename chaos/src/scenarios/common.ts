@@ -65,10 +65,13 @@ export function coreViolations(r: Report, dupBound: number): string[] {
   if (r.lost.length) v.push(`lost ${r.lost.length}: ${r.lost.slice(0, 5).join(',')}`);
   if (r.stuck.length) v.push(`stuck ${r.stuck.length}: ${r.stuck.slice(0, 5).join(',')}`);
   if (r.illegalTransitions.length)
-    v.push(`illegal transitions ${r.illegalTransitions.length}: ${JSON.stringify(r.illegalTransitions.slice(0, 3))}`);
+    v.push(
+      `illegal transitions ${r.illegalTransitions.length}: ${JSON.stringify(r.illegalTransitions.slice(0, 3))}`,
+    );
   if (r.auditMismatch) v.push(`audit mismatch ${r.auditMismatch}`);
   if (r.okFrac !== 1) v.push(`ok_frac ${r.okFrac}: ${JSON.stringify(r.unexpected.slice(0, 3))}`);
   if (r.dupExec > dupBound) v.push(`dup_exec ${r.dupExec} over its bound ${dupBound}`);
+  if (r.missingRuns) v.push(`${r.missingRuns} jobs ended before running their planned attempts`);
   if (r.submits.failed) v.push(`${r.submits.failed} submits refused`);
   if (r.jobs !== r.submits.acked + r.submits.unknownCommitted) {
     v.push(`${r.jobs} jobs in the registry for ${r.submits.acked + r.submits.unknownCommitted} acknowledged`);
