@@ -6,7 +6,7 @@ export const baseline: Scenario = {
   name: 'baseline',
   fast: true,
   async run({ fast, scale, rng }) {
-    const n = fast ? 600 : Math.round(10_000 * scale);
+    const n = fast ? 400 : Math.round(10_000 * scale);
     const rate = fast ? 100 : 200;
     const run = await ChaosRun.start('baseline', { workers: fast ? 2 : 4, concurrency: 20 });
     try {

@@ -2,9 +2,10 @@ import { baseline } from './baseline';
 import type { Scenario } from './common';
 import { drain } from './drain';
 import { killAll } from './kill-all';
+import { killScheduler } from './kill-scheduler';
 import { killWorker } from './kill-worker';
 import { pause } from './pause';
 import { poison } from './poison';
 
 /** In priority order; `fast` ones make the CI subset. */
-export const SCENARIOS: Scenario[] = [baseline, killWorker, drain, killAll, pause, poison];
+export const SCENARIOS: Scenario[] = [baseline, killWorker, drain, killAll, pause, poison, killScheduler];
