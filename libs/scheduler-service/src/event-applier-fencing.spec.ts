@@ -68,6 +68,21 @@ describe('EventApplier: late outcomes of an abandoned attempt', () => {
     expect(await registry.get('t', id)).toMatchObject({ state: 'queued' });
   });
 
+  it('does not let a redelivered start of the abandoned attempt take the job back, and stops that run', async () => {
+    const id = await jobOfLostWorker();
+    const outbox: OutboxMessage[] = [];
+    const late = createMessage('job.started', {
+      jobId: id,
+      tenant: 't',
+      data: { attempt: 1, workerId: 'w2' },
+    });
+    expect((await db.transaction((tx) => applier.apply(tx, late, outbox))).changed).toBe(false);
+    expect(await registry.get('t', id)).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(outbox.map((o) => JSON.parse(o.body).data)).toEqual([
+      { reason: 'attempt already abandoned', attempt: 1 },
+    ]);
+  });
+
   it('still fails a dispatched attempt the worker could not start (unknown job type)', async () => {
     const [r] = await registry.submit([
       { ...submitJobRequestSchema.parse({ type: 'debug.echo' }), tenant: 't', pool: 'default' },

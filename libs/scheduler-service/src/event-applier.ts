@@ -284,6 +284,12 @@ export class EventApplier {
    */
   private async started(tx: Tx, m: MessageOf<'job.started'>, outbox: OutboxMessage[]): Promise<Applied> {
     const { attempt, workerId } = m.data;
+    if (await this.staleOutcome(tx, m.jobId, attempt)) {
+      // A redelivery of an attempt the scheduler already gave up (its first worker was lost): the
+      // job waits for its next attempt, so this run must stop instead of taking the job back.
+      outbox.push(cancelCommand({ id: m.jobId, tenant: m.tenant }, 'attempt already abandoned', attempt));
+      return { changed: false };
+    }
     const job =
       (await this.record(tx, {
         jobId: m.jobId,
