@@ -158,7 +158,8 @@ export class ChaosRun {
     await this.pg.end().catch(() => {});
     await this.stack.stop();
     // CHAOS_KEEP=1 leaves the run's schemas for a post-mortem (the report names them).
-    if (process.env.CHAOS_KEEP) return console.error(`kept schemas ${this.stack.schema}, ${this.ledgerSchema}`);
+    if (process.env.CHAOS_KEEP)
+      return console.error(`kept schemas ${this.stack.schema}, ${this.ledgerSchema}`);
     const pg = new Client({ connectionString: this.stack.databaseUrl });
     await pg.connect();
     await pg.query(`DROP SCHEMA IF EXISTS "${this.stack.schema}" CASCADE`).finally(() => pg.end());

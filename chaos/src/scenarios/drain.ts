@@ -10,7 +10,7 @@ const DRAIN_SECONDS = 3;
  */
 export const drain: Scenario = {
   name: 'drain',
-  fast: true,
+  fast: false,
   async run({ fast, scale, rng }) {
     const n = fast ? 200 : Math.round(2_000 * scale);
     const rate = fast ? 15 : 20;

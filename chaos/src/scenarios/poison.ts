@@ -25,7 +25,7 @@ function poisonJob(mode: Exclude<ProbeMode, 'ok'>): SubmitJobRequest {
  */
 export const poison: Scenario = {
   name: 'poison',
-  fast: true,
+  fast: false,
   async run({ fast, scale, rng }) {
     const each = fast ? 2 : Math.round(5 * scale);
     const modes = ['throw', 'exit', 'oom', 'hang'] as const;
