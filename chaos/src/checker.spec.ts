@@ -191,6 +191,16 @@ describe('check (total-queue style, against the execution ledger)', () => {
     expect(check({ ...h, expect: () => ({ states: ['succeeded'], runs: 2 }) }).missingRuns).toBe(1);
   });
 
+  it('counts an end the scheduler decided as an audit gap, not a mismatch', () => {
+    const h = emptyHistory();
+    const { id } = healthyJob(h);
+    const last = h.events.find((e) => e.jobId === id && e.type === 'succeeded')!;
+    Object.assign(last, { type: 'failed', origin: 'scheduler' });
+    h.jobs[0]!.state = 'failed';
+    h.audit = h.audit.filter((a) => a.eventId !== last.eventId);
+    expect(check(h)).toMatchObject({ auditMismatch: 0, auditGaps: 1 });
+  });
+
   it('measures ok_frac against each job plan', () => {
     const h = emptyHistory();
     healthyJob(h);

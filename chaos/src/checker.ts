@@ -33,6 +33,8 @@ export interface Report {
   illegalTransitions: IllegalTransition[];
   /** Lifecycle events missing from the audit trail, plus jobs whose trail is out of order. */
   auditMismatch: number;
+  /** Jobs whose end the scheduler decided (lost worker, hard limit): absent from the trail by design today. */
+  auditGaps: number;
   /** Acknowledged jobs that ended in their expected state, as a fraction of acknowledged jobs. */
   okFrac: number;
   /** Acknowledged jobs whose final state differs from the plan. */
@@ -110,6 +112,7 @@ export function check(h: History): Report {
     inFlightOnFaulted: inFlightOn(h.faults, h.ledger),
     illegalTransitions: illegal,
     auditMismatch: auditMismatch(h.events, h.audit),
+    auditGaps: h.events.filter((e) => e.origin === 'scheduler').length,
     okFrac: acked.length === 0 ? 0 : okCount / acked.length,
     unexpected,
     latencyMs: {
@@ -150,7 +153,7 @@ function auditMismatch(events: EventRow[], audit: AuditRow[]): number {
     let last = -Infinity;
     let outOfOrder = false;
     for (const e of rows) {
-      if (!AUDITED_EVENT_TYPES.has(e.type)) continue;
+      if (!AUDITED_EVENT_TYPES.has(e.type) || e.origin === 'scheduler') continue;
       const at = trailPosition.get(e.eventId);
       if (at === undefined) {
         mismatches++;
