@@ -102,11 +102,15 @@ export class ChaosRun {
     if (!this.supervised || this.workers.get(name) !== p || this.restarting.has(name)) return;
     this.faults.push({ at: Date.now(), kind: 'worker-crash', pids: [p.child.pid!] });
     this.restarting.add(name);
-    setTimeout(() => {
-      this.startWorker(name)
-        .catch((err) => console.error(`restart of ${name} failed`, err))
-        .finally(() => this.restarting.delete(name));
-    }, 500);
+    // Until it comes up: a restarted worker can take the same poison before it reports ready.
+    const restart = () => {
+      if (!this.supervised) return this.restarting.delete(name);
+      this.startWorker(name).then(
+        () => this.restarting.delete(name),
+        () => setTimeout(restart, 500),
+      );
+    };
+    setTimeout(restart, 500);
   }
 
   /** Sends `signal` to the named workers and logs it as one fault. */
@@ -127,6 +131,14 @@ export class ChaosRun {
   stuckAfterMs(hardLimitMs: number): number {
     const lostAfter = Number(this.stack.env.WORKER_LOST_AFTER_MS ?? 10_000);
     return hardLimitMs + 2 * lostAfter + 60_000;
+  }
+
+  /** Waits (at most `timeoutMs`) until every job submitted so far is terminal. */
+  async waitTerminal(timeoutMs: number): Promise<void> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until && (await unfinishedCount(this.pg, this.stack.schema, this.runId)) > 0) {
+      await new Promise((r) => setTimeout(r, 500));
+    }
   }
 
   /** Waits until every job of the run is terminal, or until the stuck deadline; then checks. */

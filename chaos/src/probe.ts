@@ -41,10 +41,10 @@ async function runProbe({
       process.kill(process.pid, 'SIGKILL');
       return new Promise(() => {});
     case 'oom': {
-      const hog: Buffer[] = [];
+      // On the V8 heap (Buffers would sit outside it and escape the isolate's heap cap): 8 MB a step.
+      const hog: number[][] = [];
       for (;;) {
-        hog.push(Buffer.alloc(1 << 20, 1));
-        hog.push(Buffer.from(JSON.stringify(new Array(1 << 16).fill(hog.length))));
+        hog.push(new Array<number>(1 << 20).fill(hog.length + 0.5));
         await new Promise((r) => setImmediate(r));
       }
     }

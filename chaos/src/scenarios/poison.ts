@@ -1,4 +1,4 @@
-import type { SubmitJobRequest } from '@jobplane/contracts';
+import { DEFAULT_DELIVERY_LIMIT, type SubmitJobRequest } from '@jobplane/contracts';
 import { ChaosRun, expectationOf, FAST_LIVENESS } from '../harness';
 import { ISOLATED_PROBE_TYPE, PROBE_TYPE, type ProbeMode } from '../probe';
 import { coreViolations, okProbe, type Scenario } from './common';
@@ -13,7 +13,9 @@ function poisonJob(mode: Exclude<ProbeMode, 'ok'>): SubmitJobRequest {
     payload: { ms: 0, mode },
     maxAttempts: MAX_ATTEMPTS,
     backoff: { type: 'fixed', baseMs: 200 },
-    timeouts: mode === 'hang' ? { hardMs: HANG_HARD_MS, retryOnTimeout: true } : { hardMs: 30_000 },
+    // Only the hang has a hard limit: the others must end by their attempts, however slowly the
+    // workers they crash come back.
+    ...(mode === 'hang' ? { timeouts: { hardMs: HANG_HARD_MS, retryOnTimeout: true } } : {}),
   };
 }
 
@@ -32,12 +34,15 @@ export const poison: Scenario = {
     const run = await ChaosRun.start('poison', { workers: 3, concurrency: 4, env: FAST_LIVENESS });
     run.supervise();
     try {
+      // Crash-free poison first, so no worker crash takes it down as collateral; then `exit`.
       const plan: SubmitJobRequest[] = [];
       for (let i = 0; i < each; i++) {
-        for (const m of modes) plan.push(poisonJob(m));
+        for (const m of modes.filter((x) => x !== 'exit')) plan.push(poisonJob(m));
         for (let k = 0; k < 5; k++) plan.push(okProbe(rng, 50, 300, 30_000));
       }
       await run.load.paced(plan.length, 10, (i) => plan[i]!);
+      await run.waitTerminal(HANG_HARD_MS * MAX_ATTEMPTS + 60_000);
+      await run.load.paced(each, 10, () => poisonJob('exit'));
       const report = await run.settleAndCheck(HANG_HARD_MS + 30_000, (s) => {
         const plan = expectationOf(s, MAX_ATTEMPTS);
         return plan.states.includes('timeout') ? { ...plan, states: ['timeout', 'failed'] } : plan;
@@ -46,17 +51,37 @@ export const poison: Scenario = {
       // it before the scheduler hears the worker is gone): allowed, bounded by the crashed runs.
       // A job sharing a worker with `exit` poison dies with it, maybe before its probe started: it
       // may end `failed` (lost worker) with fewer runs than attempts. Its attempts are checked below.
-      const violations = coreViolations(report, report.inFlightOnFaulted).filter(
+      // `exit` poison runs again on every redelivery of its attempt (up to the queue's delivery
+      // limit) and each run crashes a worker; the other jobs' extra runs are bounded by the crashes.
+      const runs = await run.pg.query(
+        `SELECT j.payload->>'mode' AS mode, count(e.*)::int AS runs
+         FROM "${run.stack.schema}".jobs j LEFT JOIN "${run.ledgerSchema}".executions e ON e.job_id = j.id
+         WHERE j.labels->>'chaos' = $1 GROUP BY j.id`,
+        [run.runId],
+      );
+      const exitRuns = runs.rows.filter((r) => r.mode === 'exit').map((r) => r.runs as number);
+      const exitExtra = exitRuns.reduce((a, n) => a + Math.max(0, n - MAX_ATTEMPTS), 0);
+      const violations = coreViolations(report, report.inFlightOnFaulted + exitExtra).filter(
         (v) => !v.includes('before running their planned attempts'),
       );
+      const overLimit = exitRuns.filter((n) => n > MAX_ATTEMPTS * (DEFAULT_DELIVERY_LIMIT + 1));
+      if (overLimit.length)
+        violations.push(`exit poison ran ${overLimit.join(',')} times, past the delivery limit`);
       const jobs = await run.pg.query(
-        `SELECT id, state, attempt, payload->>'mode' AS mode FROM "${run.stack.schema}".jobs
+        `SELECT id, state, attempt, payload->>'mode' AS mode, error->>'code' AS code FROM "${run.stack.schema}".jobs
          WHERE labels->>'chaos' = $1 AND payload->>'mode' <> 'ok'`,
         [run.runId],
       );
       const wrongAttempts = jobs.rows.filter((j) => j.attempt !== MAX_ATTEMPTS);
       if (wrongAttempts.length)
         violations.push(`attempts not exhausted exactly: ${JSON.stringify(wrongAttempts)}`);
+      const expectedCode = { throw: 'handler_failed', exit: 'worker_lost', hang: 'timed_out' } as Record<
+        string,
+        string
+      >;
+      const wrongCause = jobs.rows.filter((j) => expectedCode[j.mode] && j.code !== expectedCode[j.mode]);
+      if (wrongCause.length)
+        violations.push(`poison failed for another reason: ${JSON.stringify(wrongCause)}`);
       const dead = await deadJobIds(run);
       const notListed = jobs.rows.filter((j) => !dead.has(j.id));
       if (notListed.length) violations.push(`${notListed.length} poison jobs not listed as failed/timeout`);
@@ -67,9 +92,9 @@ export const poison: Scenario = {
         details: {
           poisonJobs: jobs.rows.length,
           workerCrashes: run.faults.filter((f) => f.kind === 'worker-crash').length,
-          dupBound: report.inFlightOnFaulted,
+          exitRuns,
           byMode: Object.fromEntries(
-            modes.map((m) => [m, jobs.rows.filter((j) => j.mode === m).map((j) => j.state)]),
+            modes.map((m) => [m, jobs.rows.filter((j) => j.mode === m).map((j) => `${j.state}:${j.code}`)]),
           ),
         },
         violations,
