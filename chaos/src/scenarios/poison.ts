@@ -75,10 +75,12 @@ export const poison: Scenario = {
       const wrongAttempts = jobs.rows.filter((j) => j.attempt !== MAX_ATTEMPTS);
       if (wrongAttempts.length)
         violations.push(`attempts not exhausted exactly: ${JSON.stringify(wrongAttempts)}`);
-      const expectedCode = { throw: 'handler_failed', exit: 'worker_lost', hang: 'timed_out' } as Record<
-        string,
-        string
-      >;
+      const expectedCode: Record<string, string> = {
+        throw: 'handler_failed',
+        exit: 'worker_lost',
+        oom: 'isolate_out_of_memory',
+        hang: 'timed_out',
+      };
       const wrongCause = jobs.rows.filter((j) => expectedCode[j.mode] && j.code !== expectedCode[j.mode]);
       if (wrongCause.length)
         violations.push(`poison failed for another reason: ${JSON.stringify(wrongCause)}`);
