@@ -26,15 +26,10 @@ export class LoadGenerator {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
-    private apiUrl: string,
+    private readonly apiUrl: string,
     private readonly apiKey: string,
     private readonly label: Record<string, string>,
   ) {}
-
-  /** Points later submits at another api (a replica, or a restarted one on a new port). */
-  retarget(apiUrl: string): void {
-    this.apiUrl = apiUrl;
-  }
 
   /** Submits `n` jobs at `ratePerS`, keeping at most `maxInFlight` requests open. */
   async paced(n: number, ratePerS: number, jobOf: (i: number) => SubmitJobRequest, maxInFlight = 64) {
