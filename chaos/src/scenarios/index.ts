@@ -1,3 +1,4 @@
+import { auditDown } from './audit-down';
 import { baseline } from './baseline';
 import type { Scenario } from './common';
 import { drain } from './drain';
@@ -8,4 +9,13 @@ import { pause } from './pause';
 import { poison } from './poison';
 
 /** In priority order; `fast` ones make the CI subset. */
-export const SCENARIOS: Scenario[] = [baseline, killWorker, drain, killAll, pause, poison, killScheduler];
+export const SCENARIOS: Scenario[] = [
+  baseline,
+  killWorker,
+  drain,
+  killAll,
+  pause,
+  poison,
+  killScheduler,
+  auditDown,
+];
