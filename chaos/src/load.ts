@@ -23,6 +23,10 @@ export class LoadGenerator {
   readonly history: SubmitRecord[] = [];
   /** 429 answers seen (each retried with the same key after its Retry-After). */
   rateLimited = 0;
+  /** 429 answers without a Retry-After header. */
+  rateLimitedWithoutRetryAfter = 0;
+  /** 5xx answers (never expected: overload must answer 429). */
+  serverErrors = 0;
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
@@ -63,9 +67,11 @@ export class LoadGenerator {
         });
         const body = (await res.json().catch(() => ({}))) as { id?: string };
         rec.status = res.status;
+        if (res.status >= 500) this.serverErrors++;
         if (res.status === 429) {
           this.rateLimited++;
           rec.retryAfter = res.headers.get('retry-after');
+          if (!rec.retryAfter) this.rateLimitedWithoutRetryAfter++;
           await new Promise((r) => setTimeout(r, Math.max(100, Number(rec.retryAfter ?? 1) * 1000)));
           continue;
         }

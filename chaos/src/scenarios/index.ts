@@ -7,6 +7,7 @@ import { killScheduler } from './kill-scheduler';
 import { killWorker } from './kill-worker';
 import { pause } from './pause';
 import { poison } from './poison';
+import { rateLimitStorm } from './rate-limit-storm';
 
 /** In priority order; `fast` ones make the CI subset. */
 export const SCENARIOS: Scenario[] = [
@@ -18,4 +19,5 @@ export const SCENARIOS: Scenario[] = [
   poison,
   killScheduler,
   auditDown,
+  rateLimitStorm,
 ];
