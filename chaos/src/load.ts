@@ -30,10 +30,15 @@ export class LoadGenerator {
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
-    private readonly apiUrl: string,
+    private apiUrl: string,
     private readonly apiKey: string,
     private readonly label: Record<string, string>,
   ) {}
+
+  /** Points later submits at another api (a replica, or a restarted one on a new port). */
+  retarget(apiUrl: string): void {
+    this.apiUrl = apiUrl;
+  }
 
   /** Submits `n` jobs at `ratePerS`, keeping at most `maxInFlight` requests open. */
   async paced(n: number, ratePerS: number, jobOf: (i: number) => SubmitJobRequest, maxInFlight = 64) {
@@ -49,10 +54,26 @@ export class LoadGenerator {
   }
 
   /** One submit with its own Idempotency-Key; 429s wait their Retry-After and try again (same key). */
-  async submit(job: SubmitJobRequest, key = randomUUID()): Promise<SubmitRecord> {
+  async submit(job: SubmitJobRequest): Promise<SubmitRecord> {
     const invokedAt = Date.now();
-    const rec: SubmitRecord = { key, invokedAt, outcome: 'unknown', doneAt: invokedAt, payload: job.payload };
+    const rec: SubmitRecord = {
+      key: randomUUID(),
+      invokedAt,
+      outcome: 'unknown',
+      doneAt: invokedAt,
+      payload: job.payload,
+    };
     this.history.push(rec);
+    return this.send(rec, job);
+  }
+
+  /** Sends an unknown submit again with its key, as a client resolving it would; updates its record. */
+  async resolve(rec: SubmitRecord, job: SubmitJobRequest): Promise<SubmitRecord> {
+    return this.send(rec, job);
+  }
+
+  private async send(rec: SubmitRecord, job: SubmitJobRequest): Promise<SubmitRecord> {
+    const { key } = rec;
     for (;;) {
       try {
         const res = await fetch(`${this.apiUrl}/v1/jobs`, {

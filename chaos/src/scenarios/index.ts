@@ -3,6 +3,7 @@ import { baseline } from './baseline';
 import type { Scenario } from './common';
 import { drain } from './drain';
 import { killAll } from './kill-all';
+import { killApi } from './kill-api';
 import { killScheduler } from './kill-scheduler';
 import { killWorker } from './kill-worker';
 import { pause } from './pause';
@@ -20,4 +21,5 @@ export const SCENARIOS: Scenario[] = [
   killScheduler,
   auditDown,
   rateLimitStorm,
+  killApi,
 ];
