@@ -26,7 +26,7 @@ export const killApi: Scenario = {
       // Resolve each unknown submit the way a client would: the same request, the same key.
       const unknown = run.load.history.filter((s) => s.outcome === 'unknown');
       for (const s of unknown) {
-        await run.load.resolve(s, { ...okProbe(rng, 50, 300, 30_000, 1), payload: s.payload as never });
+        await run.load.resolve(s, { ...okProbe(rng, 50, 300, 30_000, 1), payload: s.payload });
       }
       const report = await run.settleAndCheck(30_000, (s) => expectationOf(s, 1));
       const violations = coreViolations(report, 0);
