@@ -141,3 +141,27 @@ export async function adoptTraceContext(
   ]);
   return { ...job, traceContext: carrier };
 }
+
+/** Events that end an attempt: once one is recorded, any later outcome of that attempt is stale. */
+const ATTEMPT_ENDING_EVENTS = [
+  'succeeded',
+  'failed',
+  'timeout',
+  'cancelled',
+  'retrying',
+  'worker_lost',
+  'rate_limited',
+];
+
+/**
+ * Whether this attempt of the job already ended. A job waiting for its next attempt is `queued`
+ * at the same attempt number as a job whose attempt was dispatched but not started, so the state
+ * and attempt guard alone cannot tell a late outcome of an abandoned attempt from a real one.
+ */
+export async function attemptEnded(tx: Tx, jobId: string, attempt: number): Promise<boolean> {
+  const rows = await tx.query(
+    `SELECT 1 FROM job_events WHERE job_id = $1 AND attempt = $2 AND type = ANY($3::text[]) LIMIT 1`,
+    [jobId, attempt, ATTEMPT_ENDING_EVENTS],
+  );
+  return rows.length > 0;
+}

@@ -7,6 +7,7 @@ import {
   GuardedUpdate,
   keyInFlight,
   lockConcurrencyKey,
+  attemptEnded,
   lockJob,
   OutboxMessage,
   parkJob,
@@ -112,6 +113,7 @@ export class EventApplier {
       case 'job.failed':
         return this.failed(tx, m);
       case 'job.cancelled':
+        if (await this.staleOutcome(tx, m.jobId, m.data.attempt)) return { changed: false };
         return this.released(
           this.record(tx, {
             jobId: m.jobId,
@@ -126,6 +128,15 @@ export class EventApplier {
       case 'job.cancel':
         return { changed: false };
     }
+  }
+
+  /**
+   * A worker's outcome of an attempt the scheduler already ended (a paused worker that was given up
+   * as lost, say) while the job waits queued for its next attempt: it must not end the job.
+   */
+  private async staleOutcome(tx: Tx, jobId: string, attempt: number, locked?: JobRecord): Promise<boolean> {
+    const job = locked ?? (await lockJob(tx, jobId));
+    return job?.state === 'queued' && job.attempt === attempt && (await attemptEnded(tx, jobId, attempt));
   }
 
   /** Small results stay on the job; a big one goes to the result store in the same transaction. */
@@ -273,6 +284,12 @@ export class EventApplier {
    */
   private async started(tx: Tx, m: MessageOf<'job.started'>, outbox: OutboxMessage[]): Promise<Applied> {
     const { attempt, workerId } = m.data;
+    if (await this.staleOutcome(tx, m.jobId, attempt)) {
+      // A redelivery of an attempt the scheduler already gave up (its first worker was lost): the
+      // job waits for its next attempt, so this run must stop instead of taking the job back.
+      outbox.push(cancelCommand({ id: m.jobId, tenant: m.tenant }, 'attempt already abandoned', attempt));
+      return { changed: false };
+    }
     const job =
       (await this.record(tx, {
         jobId: m.jobId,
@@ -347,6 +364,7 @@ export class EventApplier {
   private async failed(tx: Tx, m: MessageOf<'job.failed'>): Promise<Applied> {
     const job = await lockJob(tx, m.jobId);
     if (!job || job.attempt !== m.data.attempt) return { changed: false };
+    if (await this.staleOutcome(tx, job.id, m.data.attempt, job)) return { changed: false };
     const { error, attempt } = m.data;
     if (error.code === ERROR_CODES.rateLimited && job.state === 'running' && !job.cancelRequestedAt) {
       return this.rateLimited(tx, job, m);

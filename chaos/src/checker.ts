@@ -1,0 +1,179 @@
+import { isTerminal } from '@jobplane/contracts';
+import type { AuditRow, EventRow, Fault, History } from './history';
+import { replayJob, type IllegalTransition } from './transitions';
+import { recoverySeconds } from './recovery';
+import { summary, type Summary } from './stats';
+
+/** Job event types that come from a lifecycle message, so the audit trail must hold them too. */
+export const AUDITED_EVENT_TYPES: ReadonlySet<string> = new Set([
+  'submitted',
+  'started',
+  'succeeded',
+  'failed',
+]);
+
+export interface Report {
+  /** Submits invoked, acknowledged, definitely refused, and unknown (no answer) at the client. */
+  submits: { invoked: number; acked: number; failed: number; unknown: number; unknownCommitted: number };
+  jobs: number;
+  /** Acknowledged, yet missing from the registry or ended without the work ever running. */
+  lost: string[];
+  /** Not terminal `stuckAfterMs` after the fault healed (only judged once that time has passed). */
+  stuck: string[];
+  /** Real runs beyond the plan (ledger rows per job minus the runs its plan needs). */
+  dupExec: number;
+  /** Terminal jobs that ran fewer times than planned (a poison job failed before its attempts ran). */
+  missingRuns: number;
+  /** Runs of one (job, attempt) beyond one: the same attempt executed twice. */
+  dupAttempt: number;
+  /** Duplicated runs that completed (the work done twice to the end, not a run cut off by a crash). */
+  dupCompleted: number;
+  /** Jobs in flight on the processes the faults hit: the bound on dupExec under a crash. */
+  inFlightOnFaulted: number;
+  illegalTransitions: IllegalTransition[];
+  /** Lifecycle events missing from the audit trail, plus jobs whose trail is out of order. */
+  auditMismatch: number;
+  /** Jobs whose end the scheduler decided (lost worker, hard limit): absent from the trail by design today. */
+  auditGaps: number;
+  /** Acknowledged jobs that ended in their expected state, as a fraction of acknowledged jobs. */
+  okFrac: number;
+  /** Acknowledged jobs whose final state differs from the plan. */
+  unexpected: { jobId: string; state: string; runs: number; expected: string }[];
+  latencyMs: { submit: Summary; endToEnd: Summary };
+  /** From the first fault until throughput is back to 90% of what it was before; null = no fault. */
+  recoveryS: number | null;
+}
+
+/** Checks a run the way Jepsen's total-queue does, against the ledger of real executions. */
+export function check(h: History): Report {
+  const jobsById = new Map(h.jobs.map((j) => [j.id, j]));
+  const jobsByKey = new Map(h.jobs.filter((j) => j.idempotencyKey).map((j) => [j.idempotencyKey!, j]));
+  const eventsByJob = groupBy(h.events, (e) => e.jobId);
+  const runsByJob = groupBy(h.ledger, (r) => r.jobId);
+
+  // Unknown submits that did commit count as acknowledged from here on (found by their key).
+  const acked = h.submits.flatMap((s) => {
+    if (s.outcome === 'acked') return [{ s, id: s.jobId! }];
+    const committed = s.outcome === 'unknown' ? jobsByKey.get(s.key) : undefined;
+    return committed ? [{ s, id: committed.id }] : [];
+  });
+
+  const lost: string[] = [];
+  const stuck: string[] = [];
+  const unexpected: Report['unexpected'] = [];
+  const illegal: IllegalTransition[] = [];
+  let dupExec = 0;
+  let missingRuns = 0;
+  let okCount = 0;
+  const stuckJudged = h.checkedAt >= h.healedAt + h.stuckAfterMs;
+  for (const { s, id } of acked) {
+    const job = jobsById.get(id);
+    const runs = runsByJob.get(id) ?? [];
+    if (!job || (job.state === 'succeeded' && runs.length === 0)) {
+      lost.push(id);
+      continue;
+    }
+    if (!isTerminal(job.state) && stuckJudged) stuck.push(id);
+    const plan = h.expect(s);
+    dupExec += Math.max(0, runs.length - plan.runs);
+    if (runs.length < plan.runs && isTerminal(job.state)) missingRuns++;
+    if (plan.states.includes(job.state)) okCount++;
+    else unexpected.push({ jobId: id, state: job.state, runs: runs.length, expected: plan.states.join('|') });
+    const replay = replayJob(id, eventsByJob.get(id) ?? []);
+    illegal.push(...replay.illegal);
+    if (replay.state !== job.state) {
+      illegal.push({ jobId: id, seq: -1, type: '-', from: replay.state, why: `registry says ${job.state}` });
+    }
+  }
+
+  const attempts = groupBy(h.ledger, (r) => `${r.jobId}/${r.attempt}`);
+  const dupAttempt = [...attempts.values()].reduce((n, rows) => n + rows.length - 1, 0);
+  const dupCompleted = [...runsByJob.values()].reduce(
+    (n, rows) => n + Math.max(0, rows.filter((r) => r.endedAt !== null).length - 1),
+    0,
+  );
+
+  const ackedJobs = acked.map((a) => jobsById.get(a.id)).filter((j) => j !== undefined);
+  return {
+    submits: {
+      invoked: h.submits.length,
+      acked: h.submits.filter((s) => s.outcome === 'acked').length,
+      failed: h.submits.filter((s) => s.outcome === 'failed').length,
+      unknown: h.submits.filter((s) => s.outcome === 'unknown').length,
+      unknownCommitted: acked.length - h.submits.filter((s) => s.outcome === 'acked').length,
+    },
+    jobs: h.jobs.length,
+    lost,
+    stuck,
+    dupExec,
+    missingRuns,
+    dupAttempt,
+    dupCompleted,
+    inFlightOnFaulted: inFlightOn(h.faults, h.ledger),
+    illegalTransitions: illegal,
+    auditMismatch: auditMismatch(h.events, h.audit),
+    auditGaps: h.events.filter((e) => e.origin === 'scheduler').length,
+    okFrac: acked.length === 0 ? 0 : okCount / acked.length,
+    unexpected,
+    latencyMs: {
+      submit: summary(h.submits.filter((s) => s.outcome === 'acked').map((s) => s.doneAt - s.invokedAt)),
+      endToEnd: summary(
+        ackedJobs.filter((j) => j.finishedAt !== null).map((j) => j.finishedAt! - j.createdAt),
+      ),
+    },
+    recoveryS: h.faults[0]
+      ? recoverySeconds(
+          ackedJobs.flatMap((j) => (j.finishedAt === null ? [] : [j.finishedAt])),
+          h.faults[0].at,
+        )
+      : null,
+  };
+}
+
+/** Runs that were going on in a faulted process when the fault hit (ended later or never). */
+function inFlightOn(faults: Fault[], ledger: History['ledger']): number {
+  let n = 0;
+  for (const f of faults) {
+    const pids = new Set(f.pids);
+    n += ledger.filter(
+      (r) => pids.has(r.pid) && r.startedAt <= f.at && (r.endedAt === null || r.endedAt > f.at),
+    ).length;
+  }
+  return n;
+}
+
+/**
+ * Every lifecycle event the registry recorded from a message must be in the audit trail, and a
+ * job's trail must list them in the registry's order.
+ */
+function auditMismatch(events: EventRow[], audit: AuditRow[]): number {
+  const trailPosition = new Map(audit.map((a) => [a.eventId, a.id]));
+  let mismatches = 0;
+  for (const rows of groupBy(events, (e) => e.jobId).values()) {
+    let last = -Infinity;
+    let outOfOrder = false;
+    for (const e of rows) {
+      if (!AUDITED_EVENT_TYPES.has(e.type) || e.origin === 'scheduler') continue;
+      const at = trailPosition.get(e.eventId);
+      if (at === undefined) {
+        mismatches++;
+        continue;
+      }
+      if (at < last) outOfOrder = true;
+      last = at;
+    }
+    if (outOfOrder) mismatches++;
+  }
+  return mismatches;
+}
+
+function groupBy<T>(items: T[], key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const t of items) {
+    const k = key(t);
+    const list = m.get(k);
+    if (list) list.push(t);
+    else m.set(k, [t]);
+  }
+  return m;
+}
