@@ -6,7 +6,7 @@ import {
   PoolSettings,
   PoolStore,
 } from '@jobplane/persistence';
-import { withTraceContext, type Logger } from '@jobplane/telemetry';
+import type { Logger } from '@jobplane/telemetry';
 import type { Backlog, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
@@ -84,6 +84,8 @@ export class Conductor {
     },
   };
   dispatched = 0;
+  /** Backlog clean-ups still running after their dispatch committed (awaited by `stop`). */
+  private readonly settling = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: Database,
@@ -107,6 +109,7 @@ export class Conductor {
     this.pools.forEach((p) => p.wake?.());
     await this.supervisor;
     await Promise.all([...this.pools.values()].map((p) => p.loop ?? Promise.resolve()));
+    await Promise.all(this.settling);
     await this.lease.release();
   }
 
@@ -223,25 +226,51 @@ export class Conductor {
     const owners: string[] = [];
     const exhausted = new Set<string>();
     while (taken.length < room && exhausted.size < p.tenants.length && this.running && this.leading) {
-      const tenant = p.tenants[p.turn % p.tenants.length]!;
-      p.turn = (p.turn + 1) % p.tenants.length;
-      if (exhausted.has(tenant)) continue;
-      const weight = this.options.tenantWeights?.[tenant] ?? 1;
-      for (let k = 0; k < weight && taken.length < room; k++) {
-        // Reserve the quota slot before awaiting the backlog, so concurrent pool loops cannot both use it.
-        if (this.tenantRoom(tenant) <= 0) {
+      // As many round-robin rounds as the room holds, asked of the backlog all at once (its takes
+      // pipeline on one connection and keep each lane's order): one round trip instead of one each.
+      const live = p.tenants.filter((t) => !exhausted.has(t));
+      const perRound = live.reduce((sum, t) => sum + (this.options.tenantWeights?.[t] ?? 1), 0);
+      const rounds = Math.max(1, Math.ceil((room - taken.length) / perRound));
+      const asks: { tenant: string; n: number }[] = [];
+      let planned = taken.length;
+      for (let k = 0; k < p.tenants.length && planned < room; k++) {
+        const tenant = p.tenants[p.turn % p.tenants.length]!;
+        p.turn = (p.turn + 1) % p.tenants.length;
+        if (exhausted.has(tenant)) continue;
+        const weight = this.options.tenantWeights?.[tenant] ?? 1;
+        // Reserve the quota slots before awaiting the backlog, so concurrent pool loops cannot use them.
+        const n = Math.min(weight * rounds, room - planned, this.tenantRoom(tenant));
+        if (n <= 0) {
           exhausted.add(tenant);
-          break;
+          continue;
         }
-        bump(this.tenantReserved, tenant, 1);
-        const entry = await this.backlog.take({ pool, tenant });
-        if (!entry) {
-          bump(this.tenantReserved, tenant, -1);
-          exhausted.add(tenant);
-          break;
+        bump(this.tenantReserved, tenant, n);
+        asks.push({ tenant, n });
+        planned += n;
+      }
+      if (asks.length === 0) break;
+      const got = await Promise.all(
+        asks.map(({ tenant, n }) =>
+          Promise.allSettled(Array.from({ length: n }, () => this.backlog.take({ pool, tenant }))),
+        ),
+      );
+      let failure: unknown = null;
+      asks.forEach(({ tenant, n }, k) => {
+        const entries: TakenEntry[] = [];
+        for (const r of got[k]!)
+          if (r.status === 'rejected') failure ??= r.reason;
+          else if (r.value) entries.push(r.value);
+        bump(this.tenantReserved, tenant, entries.length - n);
+        if (entries.length < n) exhausted.add(tenant);
+        for (const e of entries) {
+          taken.push(e);
+          owners.push(tenant);
         }
-        taken.push(entry);
-        owners.push(tenant);
+      });
+      if (failure) {
+        owners.forEach((t) => bump(this.tenantReserved, t, -1));
+        await Promise.all(taken.map((e) => e.release()));
+        throw failure instanceof Error ? failure : new Error(String(failure));
       }
     }
     if (taken.length === 0) return false;
@@ -249,7 +278,7 @@ export class Conductor {
     if (rateWait > 0) await sleep(rateWait);
     let results: Applied[];
     try {
-      results = await this.dispatch(taken);
+      results = await this.dispatch(pool, taken);
     } catch (err) {
       await Promise.all(taken.map((e) => e.release()));
       throw err;
@@ -262,16 +291,33 @@ export class Conductor {
       bump(this.tenantInFlight, owners[i]!, 1);
       bump(this.tenantDispatches, owners[i]!, 1);
     });
-    await Promise.all(taken.map((e) => e.done()));
-    // Not due after all (its runAt moved, or its key's rate): back in with the new time.
+    const cleared = Promise.all(taken.map((e) => e.done()));
+    // Not due after all (its runAt moved, or its key's rate): back in with the new time, once its
+    // old entry is gone (an add under the same id would be ignored).
     const later = results.flatMap((r) => (r.backlog ? [r.backlog] : []));
-    if (later.length > 0) await this.backlog.add(later);
+    if (later.length > 0) {
+      await cleared;
+      await this.backlog.add(later);
+    } else {
+      // Postgres holds the dispatch; clearing the entries may trail (one left behind comes back
+      // through BullMQ's stalled check, and its dispatch is then fenced out by attempt).
+      this.settle(cleared);
+    }
     const dispatched = results.filter((r) => r.dispatched).length;
     p.inFlight += dispatched;
     p.dispatches += dispatched;
     this.dispatched += dispatched;
     for (let i = 0; i < dispatched; i++) p.gate.take(p.settings.rate);
     return dispatched > 0;
+  }
+
+  private settle(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((err) =>
+        this.logger.warn({ err }, 'backlog entries not cleared; the stalled check returns them'),
+      )
+      .finally(() => this.settling.delete(tracked));
+    this.settling.add(tracked);
   }
 
   /** Dispatches the tenant's quota still allows, minus what this batch already took for it. */
@@ -300,16 +346,10 @@ export class Conductor {
   }
 
   /** Dispatches a batch in one transaction (each job still guarded on its own). */
-  private async dispatch(entries: TakenEntry[]): Promise<Applied[]> {
+  private async dispatch(pool: string, entries: TakenEntry[]): Promise<Applied[]> {
     const outbox: OutboxMessage[] = [];
     const results = await this.applier.transaction(this.db, async (tx) => {
-      const applied: Applied[] = [];
-      for (const e of entries)
-        applied.push(
-          await withTraceContext(e.trace, () =>
-            this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates),
-          ),
-        );
+      const applied = await this.applier.dispatchMany(tx, pool, entries, outbox, this.keyGates);
       await enqueueOutbox(tx, outbox);
       return applied;
     });
