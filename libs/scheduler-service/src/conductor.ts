@@ -254,11 +254,11 @@ export class Conductor {
           Promise.allSettled(Array.from({ length: n }, () => this.backlog.take({ pool, tenant }))),
         ),
       );
-      let failure: unknown = null;
+      const failures: unknown[] = [];
       asks.forEach(({ tenant, n }, k) => {
         const entries: TakenEntry[] = [];
         for (const r of got[k]!)
-          if (r.status === 'rejected') failure ??= r.reason;
+          if (r.status === 'rejected') failures.push(r.reason);
           else if (r.value) entries.push(r.value);
         bump(this.tenantReserved, tenant, entries.length - n);
         if (entries.length < n) exhausted.add(tenant);
@@ -267,10 +267,10 @@ export class Conductor {
           owners.push(tenant);
         }
       });
-      if (failure) {
+      if (failures.length > 0) {
         owners.forEach((t) => bump(this.tenantReserved, t, -1));
         await Promise.all(taken.map((e) => e.release()));
-        throw failure instanceof Error ? failure : new Error(String(failure));
+        throw failures[0] instanceof Error ? failures[0] : new Error('backlog take failed');
       }
     }
     if (taken.length === 0) return false;
