@@ -28,6 +28,8 @@ interface PoolState {
   inFlight: number;
   /** Dispatches committed by this loop so far (to keep counts conservative across a refresh). */
   dispatches: number;
+  /** Entries taken and not yet committed (counted against capacity while their batch commits). */
+  pending: number;
   /** Tenants with backlog, served round-robin; `turn` is whose turn comes next. */
   tenants: string[];
   turn: number;
@@ -174,6 +176,7 @@ export class Conductor {
           settings: s,
           inFlight: 0,
           dispatches: 0,
+          pending: 0,
           tenants: [],
           turn: 0,
           gate: new RateGate(),
@@ -200,28 +203,54 @@ export class Conductor {
    * backlog never starves another's; within a tenant, priority then FIFO (the backlog's order).
    */
   private async runPool(name: string, p: PoolState): Promise<void> {
+    // The next batch is taken while the previous one commits (at most one commit in flight), so
+    // the backlog's round trip hides behind Postgres'; not with a rate limit, whose gate counts
+    // committed dispatches.
+    let committing: Promise<boolean> | null = null;
+    const settle = async () => {
+      const previous = committing;
+      committing = null;
+      return previous ? await previous : false;
+    };
     while (this.running && this.leading) {
       try {
         const blockedFor = this.blockedForMs(p);
         if (blockedFor > 0) {
-          await this.idle(p, blockedFor);
+          if (committing) await settle();
+          else await this.idle(p, blockedFor);
           continue;
         }
-        if (!(await this.serveOneTurn(name, p))) await this.backlog.waitForWork(name, 200);
+        const turn = await this.takeTurn(name, p);
+        if (!turn) {
+          if (committing) await settle();
+          else await this.backlog.waitForWork(name, 200);
+          continue;
+        }
+        await settle();
+        committing = this.dispatchTaken(name, p, turn.taken, turn.owners);
+        committing.catch(() => undefined); // handled where it is awaited (settle), not unhandled meanwhile
+        if (p.settings.rate) await settle();
       } catch (err) {
         this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
         await sleep(500);
       }
     }
+    await settle().catch(() => false);
   }
 
   /**
    * Takes one batch round-robin over the tenants (each up to its weight per round, as many rounds
-   * as the pool's free capacity and the batch size allow) and dispatches it in one transaction.
-   * Returns true if anything was dispatched.
+   * as the pool's free capacity and the batch size allow); null when there is nothing to take.
    */
-  private async serveOneTurn(pool: string, p: PoolState): Promise<boolean> {
-    const room = Math.min(MAX_BATCH, p.settings.capacity - p.inFlight, p.settings.rate ? 1 : MAX_BATCH);
+  private async takeTurn(
+    pool: string,
+    p: PoolState,
+  ): Promise<{ taken: TakenEntry[]; owners: string[] } | null> {
+    const room = Math.min(
+      MAX_BATCH,
+      p.settings.capacity - p.inFlight - p.pending,
+      p.settings.rate ? 1 : MAX_BATCH,
+    );
     const taken: TakenEntry[] = [];
     const owners: string[] = [];
     const exhausted = new Set<string>();
@@ -273,7 +302,31 @@ export class Conductor {
         throw failures[0] instanceof Error ? failures[0] : new Error('backlog take failed');
       }
     }
-    if (taken.length === 0) return false;
+    if (taken.length === 0) return null;
+    p.pending += taken.length;
+    return { taken, owners };
+  }
+
+  /** Dispatches what `takeTurn` took in one transaction; true if anything was dispatched. */
+  private async dispatchTaken(
+    pool: string,
+    p: PoolState,
+    taken: TakenEntry[],
+    owners: string[],
+  ): Promise<boolean> {
+    try {
+      return await this.commitTaken(pool, p, taken, owners);
+    } finally {
+      p.pending -= taken.length;
+    }
+  }
+
+  private async commitTaken(
+    pool: string,
+    p: PoolState,
+    taken: TakenEntry[],
+    owners: string[],
+  ): Promise<boolean> {
     const rateWait = p.gate.waitMs(p.settings.rate);
     if (rateWait > 0) await sleep(rateWait);
     let results: Applied[];
@@ -338,7 +391,7 @@ export class Conductor {
     if (s.paused) return 250;
     const until = s.pausedUntil ? s.pausedUntil.getTime() - Date.now() : 0;
     if (until > 0) return Math.min(until, 250);
-    return p.inFlight >= s.capacity ? 250 : 0;
+    return p.inFlight + p.pending >= s.capacity ? 250 : 0;
   }
 
   private idle(p: PoolState, ms: number): Promise<void> {
