@@ -136,7 +136,7 @@ async function burst(
   const ids = await submit(jobs);
   if (ids.length !== n) throw new Error(`submitted ${ids.length} of ${n}`);
   const submitS = (Date.now() - t0) / 1000;
-  const m = await measureRun(pg, runId, n, t0, Math.max(120_000, n * 20));
+  const m = await measureRun(pg, runId, n, t0, Math.max(120_000, n * 100));
   const { peak } = rss.stop();
   const cpuMsPerJob = cpu(n);
   return {
