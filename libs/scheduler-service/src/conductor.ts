@@ -207,7 +207,7 @@ export class Conductor {
     // the backlog's round trip hides behind Postgres'; not with a rate limit, whose gate counts
     // committed dispatches.
     let committing: Promise<boolean> | null = null;
-    const settle = async () => {
+    const awaitCommit = async () => {
       const previous = committing;
       committing = null;
       return previous ? await previous : false;
@@ -216,26 +216,26 @@ export class Conductor {
       try {
         const blockedFor = this.blockedForMs(p);
         if (blockedFor > 0) {
-          if (committing) await settle();
+          if (committing) await awaitCommit();
           else await this.idle(p, blockedFor);
           continue;
         }
         const turn = await this.takeTurn(name, p);
         if (!turn) {
-          if (committing) await settle();
+          if (committing) await awaitCommit();
           else await this.backlog.waitForWork(name, 200);
           continue;
         }
-        await settle();
+        await awaitCommit();
         committing = this.dispatchTaken(name, p, turn.taken, turn.owners);
-        committing.catch(() => undefined); // handled where it is awaited (settle), not unhandled meanwhile
-        if (p.settings.rate) await settle();
+        committing.catch(() => undefined); // handled where it is awaited (awaitCommit), not unhandled meanwhile
+        if (p.settings.rate) await awaitCommit();
       } catch (err) {
         this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
         await sleep(500);
       }
     }
-    await settle().catch(() => false);
+    await awaitCommit().catch(() => false);
   }
 
   /**
