@@ -34,3 +34,28 @@ export function sampleRss(pids: Record<string, number | undefined>, everyMs = 25
     },
   };
 }
+
+/** CPU time (user + system) a process has used so far in ms, from /proc (Linux), or NaN. */
+export function cpuMs(pid: number | undefined): number {
+  if (!pid) return NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the parenthesised command name; utime and stime are the 12th and 13th of them.
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * CPU used by each process between `start` and the returned function's call, per job: on a shared
+ * machine the wall-clock rate swings with the neighbours' load, the CPU cost per job much less.
+ */
+export function cpuPerJob(pids: Record<string, number | undefined>) {
+  const before = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuMs(pid)]));
+  return (jobs: number) =>
+    Object.fromEntries(
+      Object.entries(pids).map(([k, pid]) => [k, Math.round(((cpuMs(pid) - before[k]!) / jobs) * 100) / 100]),
+    );
+}

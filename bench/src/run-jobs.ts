@@ -20,6 +20,8 @@ export async function measureRun(pg: Client, runId: string, n: number, t0: numbe
             extract(epoch FROM started_at) * 1000 AS started,
             extract(epoch FROM finished_at) * 1000 AS finished,
             extract(epoch FROM updated_at) * 1000 AS persisted,
+            (SELECT extract(epoch FROM min(e.occurred_at)) * 1000 FROM job_events e
+              WHERE e.job_id = j.id AND e.type = 'dispatched') AS dispatched,
             (SELECT count(*)::int FROM job_events e WHERE e.job_id = j.id
                AND e.type IN ('succeeded','failed','timeout','cancelled')) AS terminal_events
      FROM jobs j WHERE labels->>'bench' = $1`,
@@ -34,6 +36,10 @@ export async function measureRun(pg: Client, runId: string, n: number, t0: numbe
     terminalNotExactlyOnce: notOnce,
     totalS: Math.round(lastPersisted - t0) / 1000,
     jobsPerS: Math.round((n / (lastPersisted - t0)) * 1000 * 10) / 10,
+    // Where the wait is: before the dispatch (scheduler) or between dispatch and start (bus, worker).
+    submitToDispatchMs: summary(rows.map((r) => Number(r.dispatched) - Number(r.created))),
+    dispatchToStartMs: summary(rows.map((r) => Number(r.started) - Number(r.dispatched))),
+    doneToPersistedMs: summary(rows.map((r) => Number(r.persisted) - Number(r.finished))),
     submitToStartMs: summary(rows.map((r) => Number(r.started) - Number(r.created))),
     submitToDoneMs: summary(rows.map((r) => Number(r.finished) - Number(r.created))),
   };

@@ -165,3 +165,134 @@ export async function attemptEnded(tx: Tx, jobId: string, attempt: number): Prom
   );
   return rows.length > 0;
 }
+
+/** Locks several jobs at once (in id order, as every bulk locker does, so they cannot deadlock). */
+export async function lockJobs(tx: Tx, jobIds: string[]): Promise<Map<string, JobRecord>> {
+  if (jobIds.length === 0) return new Map();
+  const rows = await tx.query(`SELECT * FROM jobs WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE`, [
+    jobIds,
+  ]);
+  return new Map(rows.map((r) => [r.id as string, jobFromRow(r)]));
+}
+
+/**
+ * The same guarded update for many jobs in one statement (one round trip instead of one each):
+ * every update must name a different job, the same `fromStates`, the same patch columns, and all
+ * or none an `attempt`. Each row keeps its own guard, values and event, so the outcome per job is
+ * exactly what `applyGuardedUpdate` would have done; the result is in input order (null: fenced).
+ */
+export async function applyGuardedUpdates(
+  tx: Tx,
+  us: GuardedUpdate[],
+  /** A further condition on the job row `j` (trusted SQL, no parameters), e.g. `j.run_at IS NULL`. */
+  alsoWhere?: string,
+): Promise<(JobRecord | null)[]> {
+  if (us.length === 0) return [];
+  const first = us[0]!;
+  const keys = (Object.keys(first.set) as (keyof JobPatch)[]).filter((k) => first.set[k] !== undefined);
+  const withAttempt = first.attempt !== undefined;
+  const from = first.fromStates.join();
+  for (const u of us) {
+    const same =
+      (u.attempt !== undefined) === withAttempt &&
+      u.fromStates.join() === from &&
+      keys.every((k) => u.set[k] !== undefined) &&
+      Object.values(u.set).filter((v) => v !== undefined).length === keys.length;
+    if (!same) throw new Error('applyGuardedUpdates: updates of different shapes');
+  }
+  const params: unknown[] = [first.fromStates];
+  const columns: string[] = [];
+  const array = (name: string, cast: string, values: unknown[]) => {
+    params.push(values);
+    columns.push(`$${params.length}::${cast}[]`);
+    return name;
+  };
+  const names = [
+    array(
+      'job_id',
+      'uuid',
+      us.map((u) => u.jobId),
+    ),
+  ];
+  if (withAttempt)
+    names.push(
+      array(
+        'guard_attempt',
+        'int',
+        us.map((u) => u.attempt),
+      ),
+    );
+  const sets = ['last_seq = j.last_seq + 1', 'version = j.version + 1', 'updated_at = now()'];
+  keys.forEach((k, i) => {
+    const col = COLUMNS[k];
+    names.push(
+      array(
+        `c${i}`,
+        col.cast,
+        us.map((u) => encode(u.set[k], col.json)),
+      ),
+    );
+    sets.push(`${col.column} = i.c${i}`);
+  });
+  names.push(
+    array(
+      'e_id',
+      'uuid',
+      us.map((u) => u.event.id),
+    ),
+    array(
+      'e_type',
+      'text',
+      us.map((u) => u.event.type),
+    ),
+    array(
+      'e_attempt',
+      'int',
+      us.map((u) => u.event.attempt),
+    ),
+    array(
+      'e_data',
+      'jsonb',
+      us.map((u) => JSON.stringify(u.event.data ?? {})),
+    ),
+    array(
+      'e_at',
+      'timestamptz',
+      us.map((u) => u.event.occurredAt.toISOString()),
+    ),
+  );
+  const rows = await tx.query(
+    `WITH i AS (
+       SELECT * FROM unnest(${columns.join(', ')}) WITH ORDINALITY AS t(${names.join(', ')}, ord)
+     ), moved AS (
+       UPDATE jobs j SET ${sets.join(', ')} FROM i
+       WHERE j.id = i.job_id AND j.state = ANY($1::text[])${withAttempt ? ' AND j.attempt = i.guard_attempt' : ''}${alsoWhere ? ` AND (${alsoWhere})` : ''}
+       RETURNING j.*, i.ord AS input_ord
+     ), appended AS (
+       INSERT INTO job_events (job_id, seq, event_id, type, attempt, data, occurred_at)
+       SELECT m.id, m.last_seq, i.e_id, i.e_type, i.e_attempt, i.e_data, i.e_at FROM moved m JOIN i ON i.ord = m.input_ord
+     )
+     SELECT * FROM moved`,
+    params,
+  );
+  const out: (JobRecord | null)[] = us.map(() => null);
+  for (const r of rows) out[Number(r.input_ord) - 1] = jobFromRow(r);
+  return out;
+}
+
+/**
+ * Which of these attempts already ended (`jobId:attempt` keys), in one query: the bulk form of
+ * `attemptEnded`, so a batch of starts can route the rare stale one to the careful path.
+ */
+export async function endedAttempts(
+  tx: Tx,
+  attempts: { jobId: string; attempt: number }[],
+): Promise<Set<string>> {
+  if (attempts.length === 0) return new Set();
+  const rows = await tx.query(
+    `SELECT DISTINCT job_id, attempt FROM job_events WHERE job_id = ANY($1::uuid[]) AND type = ANY($2::text[])`,
+    [attempts.map((a) => a.jobId), ATTEMPT_ENDING_EVENTS],
+  );
+  const ended = new Set(rows.map((r) => `${r.job_id as string}:${r.attempt as number}`));
+  return new Set(attempts.map((a) => `${a.jobId}:${a.attempt}`).filter((k) => ended.has(k)));
+}

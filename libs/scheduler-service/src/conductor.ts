@@ -6,7 +6,7 @@ import {
   PoolSettings,
   PoolStore,
 } from '@jobplane/persistence';
-import { withTraceContext, type Logger } from '@jobplane/telemetry';
+import type { Logger } from '@jobplane/telemetry';
 import type { Backlog, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
@@ -28,6 +28,8 @@ interface PoolState {
   inFlight: number;
   /** Dispatches committed by this loop so far (to keep counts conservative across a refresh). */
   dispatches: number;
+  /** Entries taken and not yet committed (counted against capacity while their batch commits). */
+  pending: number;
   /** Tenants with backlog, served round-robin; `turn` is whose turn comes next. */
   tenants: string[];
   turn: number;
@@ -84,6 +86,8 @@ export class Conductor {
     },
   };
   dispatched = 0;
+  /** Backlog clean-ups still running after their dispatch committed (awaited by `stop`). */
+  private readonly settling = new Set<Promise<unknown>>();
 
   constructor(
     private readonly db: Database,
@@ -107,6 +111,7 @@ export class Conductor {
     this.pools.forEach((p) => p.wake?.());
     await this.supervisor;
     await Promise.all([...this.pools.values()].map((p) => p.loop ?? Promise.resolve()));
+    await Promise.all(this.settling);
     await this.lease.release();
   }
 
@@ -171,6 +176,7 @@ export class Conductor {
           settings: s,
           inFlight: 0,
           dispatches: 0,
+          pending: 0,
           tenants: [],
           turn: 0,
           gate: new RateGate(),
@@ -197,59 +203,135 @@ export class Conductor {
    * backlog never starves another's; within a tenant, priority then FIFO (the backlog's order).
    */
   private async runPool(name: string, p: PoolState): Promise<void> {
+    // The next batch is taken while the previous one commits (at most one commit in flight), so
+    // the backlog's round trip hides behind Postgres'; not with a rate limit, whose gate counts
+    // committed dispatches.
+    let committing: Promise<boolean> | null = null;
+    const awaitCommit = async () => {
+      const previous = committing;
+      committing = null;
+      return previous ? await previous : false;
+    };
     while (this.running && this.leading) {
       try {
         const blockedFor = this.blockedForMs(p);
         if (blockedFor > 0) {
-          await this.idle(p, blockedFor);
+          if (committing) await awaitCommit();
+          else await this.idle(p, blockedFor);
           continue;
         }
-        if (!(await this.serveOneTurn(name, p))) await this.backlog.waitForWork(name, 200);
+        const turn = await this.takeTurn(name, p);
+        if (!turn) {
+          if (committing) await awaitCommit();
+          else await this.backlog.waitForWork(name, 200);
+          continue;
+        }
+        await awaitCommit();
+        committing = this.dispatchTaken(name, p, turn.taken, turn.owners);
+        committing.catch(() => undefined); // handled where it is awaited (awaitCommit), not unhandled meanwhile
+        if (p.settings.rate) await awaitCommit();
       } catch (err) {
         this.logger.error({ err, pool: name }, 'dispatch failed; retrying');
         await sleep(500);
       }
     }
+    await awaitCommit().catch(() => false);
   }
 
   /**
    * Takes one batch round-robin over the tenants (each up to its weight per round, as many rounds
-   * as the pool's free capacity and the batch size allow) and dispatches it in one transaction.
-   * Returns true if anything was dispatched.
+   * as the pool's free capacity and the batch size allow); null when there is nothing to take.
    */
-  private async serveOneTurn(pool: string, p: PoolState): Promise<boolean> {
-    const room = Math.min(MAX_BATCH, p.settings.capacity - p.inFlight, p.settings.rate ? 1 : MAX_BATCH);
+  private async takeTurn(
+    pool: string,
+    p: PoolState,
+  ): Promise<{ taken: TakenEntry[]; owners: string[] } | null> {
+    const room = Math.min(
+      MAX_BATCH,
+      p.settings.capacity - p.inFlight - p.pending,
+      p.settings.rate ? 1 : MAX_BATCH,
+    );
     const taken: TakenEntry[] = [];
     const owners: string[] = [];
     const exhausted = new Set<string>();
     while (taken.length < room && exhausted.size < p.tenants.length && this.running && this.leading) {
-      const tenant = p.tenants[p.turn % p.tenants.length]!;
-      p.turn = (p.turn + 1) % p.tenants.length;
-      if (exhausted.has(tenant)) continue;
-      const weight = this.options.tenantWeights?.[tenant] ?? 1;
-      for (let k = 0; k < weight && taken.length < room; k++) {
-        // Reserve the quota slot before awaiting the backlog, so concurrent pool loops cannot both use it.
-        if (this.tenantRoom(tenant) <= 0) {
+      // As many round-robin rounds as the room holds, asked of the backlog all at once (its takes
+      // pipeline on one connection and keep each lane's order): one round trip instead of one each.
+      const live = p.tenants.filter((t) => !exhausted.has(t));
+      const perRound = live.reduce((sum, t) => sum + (this.options.tenantWeights?.[t] ?? 1), 0);
+      const rounds = Math.max(1, Math.ceil((room - taken.length) / perRound));
+      const asks: { tenant: string; n: number }[] = [];
+      let planned = taken.length;
+      for (let k = 0; k < p.tenants.length && planned < room; k++) {
+        const tenant = p.tenants[p.turn % p.tenants.length]!;
+        p.turn = (p.turn + 1) % p.tenants.length;
+        if (exhausted.has(tenant)) continue;
+        const weight = this.options.tenantWeights?.[tenant] ?? 1;
+        // Reserve the quota slots before awaiting the backlog, so concurrent pool loops cannot use them.
+        const n = Math.min(weight * rounds, room - planned, this.tenantRoom(tenant));
+        if (n <= 0) {
           exhausted.add(tenant);
-          break;
+          continue;
         }
-        bump(this.tenantReserved, tenant, 1);
-        const entry = await this.backlog.take({ pool, tenant });
-        if (!entry) {
-          bump(this.tenantReserved, tenant, -1);
-          exhausted.add(tenant);
-          break;
+        bump(this.tenantReserved, tenant, n);
+        asks.push({ tenant, n });
+        planned += n;
+      }
+      if (asks.length === 0) break;
+      const got = await Promise.all(
+        asks.map(({ tenant, n }) =>
+          Promise.allSettled(Array.from({ length: n }, () => this.backlog.take({ pool, tenant }))),
+        ),
+      );
+      const failures: unknown[] = [];
+      asks.forEach(({ tenant, n }, k) => {
+        const entries: TakenEntry[] = [];
+        for (const r of got[k]!)
+          if (r.status === 'rejected') failures.push(r.reason);
+          else if (r.value) entries.push(r.value);
+        bump(this.tenantReserved, tenant, entries.length - n);
+        if (entries.length < n) exhausted.add(tenant);
+        for (const e of entries) {
+          taken.push(e);
+          owners.push(tenant);
         }
-        taken.push(entry);
-        owners.push(tenant);
+      });
+      if (failures.length > 0) {
+        owners.forEach((t) => bump(this.tenantReserved, t, -1));
+        await Promise.all(taken.map((e) => e.release()));
+        throw failures[0] instanceof Error ? failures[0] : new Error('backlog take failed');
       }
     }
-    if (taken.length === 0) return false;
+    if (taken.length === 0) return null;
+    p.pending += taken.length;
+    return { taken, owners };
+  }
+
+  /** Dispatches what `takeTurn` took in one transaction; true if anything was dispatched. */
+  private async dispatchTaken(
+    pool: string,
+    p: PoolState,
+    taken: TakenEntry[],
+    owners: string[],
+  ): Promise<boolean> {
+    try {
+      return await this.commitTaken(pool, p, taken, owners);
+    } finally {
+      p.pending -= taken.length;
+    }
+  }
+
+  private async commitTaken(
+    pool: string,
+    p: PoolState,
+    taken: TakenEntry[],
+    owners: string[],
+  ): Promise<boolean> {
     const rateWait = p.gate.waitMs(p.settings.rate);
     if (rateWait > 0) await sleep(rateWait);
     let results: Applied[];
     try {
-      results = await this.dispatch(taken);
+      results = await this.dispatch(pool, taken);
     } catch (err) {
       await Promise.all(taken.map((e) => e.release()));
       throw err;
@@ -262,16 +344,33 @@ export class Conductor {
       bump(this.tenantInFlight, owners[i]!, 1);
       bump(this.tenantDispatches, owners[i]!, 1);
     });
-    await Promise.all(taken.map((e) => e.done()));
-    // Not due after all (its runAt moved, or its key's rate): back in with the new time.
+    const cleared = Promise.all(taken.map((e) => e.done()));
+    // Not due after all (its runAt moved, or its key's rate): back in with the new time, once its
+    // old entry is gone (an add under the same id would be ignored).
     const later = results.flatMap((r) => (r.backlog ? [r.backlog] : []));
-    if (later.length > 0) await this.backlog.add(later);
+    if (later.length > 0) {
+      await cleared;
+      await this.backlog.add(later);
+    } else {
+      // Postgres holds the dispatch; clearing the entries may trail (one left behind comes back
+      // through BullMQ's stalled check, and its dispatch is then fenced out by attempt).
+      this.settle(cleared);
+    }
     const dispatched = results.filter((r) => r.dispatched).length;
     p.inFlight += dispatched;
     p.dispatches += dispatched;
     this.dispatched += dispatched;
     for (let i = 0; i < dispatched; i++) p.gate.take(p.settings.rate);
     return dispatched > 0;
+  }
+
+  private settle(work: Promise<unknown>): void {
+    const tracked = work
+      .catch((err) =>
+        this.logger.warn({ err }, 'backlog entries not cleared; the stalled check returns them'),
+      )
+      .finally(() => this.settling.delete(tracked));
+    this.settling.add(tracked);
   }
 
   /** Dispatches the tenant's quota still allows, minus what this batch already took for it. */
@@ -292,7 +391,7 @@ export class Conductor {
     if (s.paused) return 250;
     const until = s.pausedUntil ? s.pausedUntil.getTime() - Date.now() : 0;
     if (until > 0) return Math.min(until, 250);
-    return p.inFlight >= s.capacity ? 250 : 0;
+    return p.inFlight + p.pending >= s.capacity ? 250 : 0;
   }
 
   private idle(p: PoolState, ms: number): Promise<void> {
@@ -300,16 +399,10 @@ export class Conductor {
   }
 
   /** Dispatches a batch in one transaction (each job still guarded on its own). */
-  private async dispatch(entries: TakenEntry[]): Promise<Applied[]> {
+  private async dispatch(pool: string, entries: TakenEntry[]): Promise<Applied[]> {
     const outbox: OutboxMessage[] = [];
     const results = await this.applier.transaction(this.db, async (tx) => {
-      const applied: Applied[] = [];
-      for (const e of entries)
-        applied.push(
-          await withTraceContext(e.trace, () =>
-            this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates),
-          ),
-        );
+      const applied = await this.applier.dispatchMany(tx, pool, entries, outbox, this.keyGates);
       await enqueueOutbox(tx, outbox);
       return applied;
     });

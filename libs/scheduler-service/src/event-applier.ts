@@ -1,6 +1,7 @@
 import { ERROR_CODES, JobError, Message, MessageOf, sourcesOf, uuidv7 } from '@jobplane/contracts';
 import {
   applyGuardedUpdate,
+  applyGuardedUpdates,
   JobEventInput,
   JobRecord,
   Database,
@@ -8,7 +9,9 @@ import {
   keyInFlight,
   lockConcurrencyKey,
   attemptEnded,
+  endedAttempts,
   lockJob,
+  lockJobs,
   OutboxMessage,
   parkJob,
   pausePoolUntil,
@@ -16,7 +19,7 @@ import {
   storeResult,
   Tx,
 } from '@jobplane/persistence';
-import { contextFrom, inSpan, traceHeaders } from '@jobplane/telemetry';
+import { contextFrom, inSpan, traceHeaders, tracingOn, withTraceContext } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { cancelCommand, dispatchMessage } from './dispatch';
 import type { EventNotifier } from './event-notifier';
@@ -139,6 +142,112 @@ export class EventApplier {
     return job?.state === 'queued' && job.attempt === attempt && (await attemptEnded(tx, jobId, attempt));
   }
 
+  /**
+   * Applies messages in order, as `apply` would one by one, but with one statement per kind for the
+   * hot ones (submitted, started, succeeded): consecutive such messages for different jobs form a
+   * group applied in bulk; a second message for a job in the group, or any other kind, closes it.
+   */
+  async applyMany(tx: Tx, messages: Message[], outbox: OutboxMessage[]): Promise<Applied[]> {
+    const results: Applied[] = new Array<Applied>(messages.length);
+    let group: number[] = [];
+    const inGroup = new Set<string>();
+    const flush = async () => {
+      const applied = await this.applyGroup(
+        tx,
+        group.map((i) => messages[i]!),
+        outbox,
+      );
+      group.forEach((i, k) => (results[i] = applied[k]!));
+      group = [];
+      inGroup.clear();
+    };
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i]!;
+      if (!this.bulkable(m)) {
+        if (group.length > 0) await flush();
+        results[i] = await this.apply(tx, m, outbox);
+        continue;
+      }
+      if (inGroup.has(m.jobId)) await flush();
+      group.push(i);
+      inGroup.add(m.jobId);
+    }
+    if (group.length > 0) await flush();
+    return results;
+  }
+
+  private bulkable(m: Message): boolean {
+    if (m.type === 'job.submitted' || m.type === 'job.started') return true;
+    return m.type === 'job.succeeded' && 'inline' in placeResult(m.data.result, this.resultInlineMaxBytes);
+  }
+
+  /** One group of `applyMany` (each message for a different job). */
+  private async applyGroup(tx: Tx, ms: Message[], outbox: OutboxMessage[]): Promise<Applied[]> {
+    const results: Applied[] = new Array<Applied>(ms.length);
+    const of = <T extends Message['type']>(type: T) =>
+      ms.flatMap((m, i) => (m.type === type ? [{ m: m as MessageOf<T>, i }] : []));
+    const submitted = of('job.submitted');
+    const locked = await lockJobs(
+      tx,
+      submitted.map(({ m }) => m.jobId),
+    );
+    for (const { m, i } of submitted)
+      results[i] = await this.submittedLocked(tx, locked.get(m.jobId), m, outbox);
+
+    // A start of an attempt that already ended (a redelivery after the scheduler gave it up) takes
+    // the careful path, which stops that run instead of letting it take the job back.
+    const starts = of('job.started');
+    const ended = await endedAttempts(
+      tx,
+      starts.map(({ m }) => ({ jobId: m.jobId, attempt: m.data.attempt })),
+    );
+    const started = starts.filter(({ m }) => !ended.has(`${m.jobId}:${m.data.attempt}`));
+    for (const { m, i } of starts)
+      if (ended.has(`${m.jobId}:${m.data.attempt}`)) results[i] = await this.started(tx, m, outbox);
+    const runs = await this.recordMany(
+      tx,
+      started.map(({ m }) => ({
+        jobId: m.jobId,
+        fromStates: sourcesOf('running'),
+        attempt: m.data.attempt,
+        set: { state: 'running', startedAt: new Date(m.occurredAt), workerId: m.data.workerId },
+        event: event(m, 'started', m.data.attempt, { workerId: m.data.workerId }),
+      })),
+    );
+    for (const [k, { m, i }] of started.entries()) {
+      const job = runs[k];
+      if (!job)
+        results[i] = await this.started(tx, m, outbox); // redelivered or fenced: the careful path
+      else {
+        if (job.cancelRequestedAt) outbox.push(cancelCommand(job));
+        results[i] = { changed: true };
+      }
+    }
+
+    const succeeded = of('job.succeeded');
+    const done = await this.recordMany(
+      tx,
+      succeeded.map(({ m }) => ({
+        jobId: m.jobId,
+        fromStates: sourcesOf('succeeded'),
+        attempt: m.data.attempt,
+        set: {
+          state: 'succeeded',
+          result: m.data.result ?? null,
+          resultRef: null,
+          error: null,
+          finishedAt: new Date(m.occurredAt),
+        },
+        event: event(m, 'succeeded', m.data.attempt, { durationMs: m.data.durationMs }),
+      })),
+    );
+    succeeded.forEach(({ i }, k) => {
+      const job = done[k];
+      results[i] = job ? { changed: true, released: job.pool, ...keyOf(job) } : { changed: false };
+    });
+    return results;
+  }
+
   /** Small results stay on the job; a big one goes to the result store in the same transaction. */
   private async succeeded(tx: Tx, m: MessageOf<'job.succeeded'>): Promise<Applied> {
     const placed = placeResult(m.data.result, this.resultInlineMaxBytes);
@@ -171,7 +280,15 @@ export class EventApplier {
   }
 
   private async submitted(tx: Tx, m: MessageOf<'job.submitted'>, outbox: OutboxMessage[]): Promise<Applied> {
-    const job = await lockJob(tx, m.jobId);
+    return this.submittedLocked(tx, (await lockJob(tx, m.jobId)) ?? undefined, m, outbox);
+  }
+
+  private async submittedLocked(
+    tx: Tx,
+    job: JobRecord | undefined,
+    m: MessageOf<'job.submitted'>,
+    outbox: OutboxMessage[],
+  ): Promise<Applied> {
     if (!job || job.state !== 'queued' || job.attempt !== 0) return { changed: false };
     if (job.cancelRequestedAt) return this.cancelQueued(tx, job, m, outbox);
     // The api recorded seq 1 with the job; live streams hear of it first from here.
@@ -455,6 +572,64 @@ export class EventApplier {
     });
     if (!requeued) return { changed: false };
     return { changed: true, backlog: backlogEntryOf(requeued), released: job.pool };
+  }
+
+  /**
+   * Dispatches a batch of taken entries as `dispatchIfDue` would one by one, but the plain ones
+   * (queued at the entry's attempt, no run_at, no cancel request, no concurrency key) in a single
+   * guarded update that checks all that itself; whatever it left alone, and everything while tracing
+   * (a span each), goes the careful way, entry by entry.
+   */
+  async dispatchMany(
+    tx: Tx,
+    /** The pool all the entries were taken from (their jobs' pool). */
+    pool: string,
+    entries: { jobId: string; attempt: number; trace?: Record<string, string> | null }[],
+    outbox: OutboxMessage[],
+    keyGates?: KeyRateGates,
+  ): Promise<Applied[]> {
+    const results: Applied[] = new Array<Applied>(entries.length);
+    const ids = new Set<string>();
+    const bulk = tracingOn()
+      ? []
+      : entries.flatMap((e, i) => (ids.has(e.jobId) ? [] : (ids.add(e.jobId), [i])));
+    const now = this.now();
+    const moved = await this.recordMany(
+      tx,
+      bulk.map((i) => {
+        const { jobId, attempt } = entries[i]!;
+        const event = {
+          id: uuidv7(),
+          type: 'dispatched',
+          attempt: attempt + 1,
+          data: { pool },
+          occurredAt: now,
+        };
+        return { jobId, fromStates: ['queued'], attempt, set: { attempt: attempt + 1, runAt: null }, event };
+      }),
+      'j.run_at IS NULL AND j.cancel_requested_at IS NULL AND j.concurrency IS NULL AND NOT j.parked',
+    );
+    bulk.forEach((i, k) => {
+      const job = moved[k];
+      if (!job) return;
+      outbox.push(dispatchMessage(job));
+      results[i] = { changed: true, dispatched: true };
+    });
+    for (let i = 0; i < entries.length; i++) {
+      if (results[i]) continue;
+      const e = entries[i]!;
+      results[i] = await withTraceContext(e.trace, () =>
+        this.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, keyGates),
+      );
+    }
+    return results;
+  }
+
+  /** Guarded updates of one shape in one statement, each applied event noted for the live streams. */
+  private async recordMany(tx: Tx, us: GuardedUpdate[], alsoWhere?: string): Promise<(JobRecord | null)[]> {
+    const jobs = await applyGuardedUpdates(tx, us, alsoWhere);
+    jobs.forEach((job, k) => job && this.notifier?.recorded(tx, job, us[k]!.event));
+    return jobs;
   }
 
   /** A guarded update whose event, when applied, is noted for the live streams. */

@@ -1,7 +1,7 @@
 import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
-import { contextFrom, inSpan, SpanKind, type Logger } from '@jobplane/telemetry';
+import { contextFrom, inSpan, SpanKind, tracingOn, type Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { Applied, EventApplier } from './event-applier';
 
@@ -117,21 +117,33 @@ export class SchedulerConsumer {
     await this.applier.transaction(this.db, async (tx) => {
       const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
       const seen = await recordedEventIds(tx, ids);
-      for (const { message, delivery } of batch) {
-        if (seen.has(message.id)) continue;
-        const result = await inSpan(
-          `scheduler.apply ${message.type}`,
-          {
-            kind: SpanKind.CONSUMER,
-            parent: contextFrom(delivery.headers),
-            attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
-          },
-          () => this.applier.apply(tx, message, outbox),
-        );
+      const fresh = batch.filter((p) => !seen.has(p.message.id));
+      const collect = (result: Applied) => {
         if (result.backlog) backlog.push(result.backlog);
         if (result.released) released.add(result.released);
         if (result.releasedKey) keys.push(result.releasedKey);
-      }
+      };
+      // Without tracing there is no span per message to keep: apply the batch with bulk statements.
+      if (!tracingOn()) {
+        const results = await this.applier.applyMany(
+          tx,
+          fresh.map((p) => p.message),
+          outbox,
+        );
+        results.forEach(collect);
+      } else
+        for (const { message, delivery } of fresh) {
+          const result = await inSpan(
+            `scheduler.apply ${message.type}`,
+            {
+              kind: SpanKind.CONSUMER,
+              parent: contextFrom(delivery.headers),
+              attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
+            },
+            () => this.applier.apply(tx, message, outbox),
+          );
+          collect(result);
+        }
       await enqueueOutbox(tx, outbox);
     });
     for (const { delivery } of batch) delivery.ack();

@@ -79,6 +79,11 @@ export function startTracing(
   };
 }
 
+/** Whether spans are recorded (bulk hot paths apply per message only then, to keep a span each). */
+export function tracingOn(): boolean {
+  return enabled;
+}
+
 /** W3C `traceparent`/`tracestate` for the given (default: active) context; empty when tracing is off. */
 export function traceHeaders(ctx?: Context): Record<string, string> {
   if (!enabled) return {};
