@@ -236,6 +236,7 @@ export class PrivateRabbit {
 
   async destroy(): Promise<void> {
     await this.ctl('stop').catch(() => {});
+    if (process.env.CHAOS_KEEP) return console.error(`kept broker dir ${this.dir}`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -37,28 +37,35 @@ export const dependencyRestarts: Scenario = {
       const load = r.load.paced(n, rate, () => okProbe(rng, 200, 1_000, 60_000));
       await sleep(gapMs);
 
-      r.faults.push({ at: Date.now(), kind: 'postgres-crash', pids: [] });
-      pg.stop('immediate');
-      await sleep(outageMs);
-      pg.start();
-      await r.reconnectRegistry();
-      const errorsInPgOutage = r.load.serverErrors;
-      await sleep(gapMs);
+      let errorsInPgOutage: number | null = null;
+      if (restarts.has('postgres')) {
+        r.faults.push({ at: Date.now(), kind: 'postgres-crash', pids: [] });
+        pg.stop('immediate');
+        await sleep(outageMs);
+        pg.start();
+        await r.reconnectRegistry();
+        errorsInPgOutage = r.load.serverErrors;
+        await sleep(gapMs);
+      }
 
-      const redisKeysLost = Number(
-        execFileSync('redis-cli', ['-p', String(redis.port), 'dbsize']).toString(),
-      );
-      r.faults.push({ at: Date.now(), kind: 'redis-crash', pids: [] });
-      await redis.kill();
-      await sleep(outageMs);
-      await redis.start();
-      await sleep(gapMs);
+      let redisKeysLost: number | null = null;
+      if (restarts.has('redis')) {
+        const dbsize = execFileSync('redis-cli', ['-p', String(redis.port), 'dbsize']);
+        redisKeysLost = Number(dbsize.toString());
+        r.faults.push({ at: Date.now(), kind: 'redis-crash', pids: [] });
+        await redis.kill();
+        await sleep(outageMs);
+        await redis.start();
+        await sleep(gapMs);
+      }
 
-      // Deliveries unacknowledged at the broker's stop come back: the runs in flight may repeat.
-      r.faults.push({ at: Date.now(), kind: 'rabbitmq-restart', pids: workerPids() });
-      await rabbit.stopApp();
-      await sleep(outageMs);
-      await rabbit.startApp();
+      if (restarts.has('rabbitmq')) {
+        // Deliveries unacknowledged at the broker's stop come back: the runs in flight may repeat.
+        r.faults.push({ at: Date.now(), kind: 'rabbitmq-restart', pids: workerPids() });
+        await rabbit.stopApp();
+        await sleep(outageMs);
+        await rabbit.startApp();
+      }
       r.healed();
       await load;
 
