@@ -16,6 +16,19 @@ export interface RunOptions {
   concurrency: number;
   /** Extra env for every process (timeouts shortened for the scenario). */
   env?: Record<string, string>;
+  /**
+   * Private servers the platform uses instead of the shared ones (a scenario restarts them). The
+   * ledger stays on the shared Postgres: it is the observer, outside the system under test.
+   */
+  servers?: { databaseUrl?: string; redisUrl?: string; amqpUrl?: string };
+}
+
+function serverEnv(s: NonNullable<RunOptions['servers']>): Record<string, string> {
+  return {
+    ...(s.databaseUrl ? { DATABASE_URL: s.databaseUrl } : {}),
+    ...(s.redisUrl ? { REDIS_URL: s.redisUrl } : {}),
+    ...(s.amqpUrl ? { AMQP_URL: s.amqpUrl } : {}),
+  };
 }
 
 /** Short liveness settings, so a lost worker is noticed in seconds, not the default 10 s. */
@@ -44,7 +57,10 @@ export class ChaosRun {
     readonly name: string,
     readonly runId: string,
     readonly stack: Stack,
-    readonly pg: Client,
+    /** The platform's database (the registry). */
+    public pg: Client,
+    /** The shared database holding the ledger (the same client without private servers). */
+    readonly ledgerPg: Client,
     readonly ledgerSchema: string,
     readonly opts: RunOptions,
   ) {
@@ -60,19 +76,27 @@ export class ChaosRun {
         LOG_LEVEL: 'warn',
         TENANT_RATE_LIMIT: '*:100000',
         DEFAULT_POOL_CAPACITY: String(opts.workers * opts.concurrency),
+        ...(opts.servers ? serverEnv(opts.servers) : {}),
         ...opts.env,
       },
     });
     const ledgerSchema = `chaos_${stack.schema}`;
-    const pg = new Client({ connectionString: stack.databaseUrl });
+    const ledgerPg = new Client({ connectionString: stack.databaseUrl });
+    const privateDb = opts.servers?.databaseUrl;
+    const pg = privateDb ? new Client({ connectionString: privateDb }) : ledgerPg;
     try {
       await createLedger(stack.databaseUrl, ledgerSchema);
-      await pg.connect();
+      await ledgerPg.connect();
+      if (pg !== ledgerPg) {
+        // The scenario restarts this server: a dropped connection must not crash the harness.
+        pg.on('error', () => {});
+        await pg.connect();
+      }
     } catch (err) {
       await stack.stop();
       throw err;
     }
-    const run = new ChaosRun(name, runId, stack, pg, ledgerSchema, opts);
+    const run = new ChaosRun(name, runId, stack, pg, ledgerPg, ledgerSchema, opts);
     try {
       for (let i = 0; i < opts.workers; i++) await run.startWorker(`worker-${i}`);
     } catch (err) {
@@ -151,11 +175,11 @@ export class ChaosRun {
     }
     // Let the audit service catch up with the last lifecycle messages.
     await new Promise((r) => setTimeout(r, 1_500));
-    const registry = await collectRegistry(this.pg, this.stack.schema, this.runId);
+    const registry = await collectRegistry(this.pg, this.stack.schema, this.stack.auditSchema, this.runId);
     return check({
       submits: this.load.history,
       ...registry,
-      ledger: await readLedger(this.pg, this.ledgerSchema),
+      ledger: await readLedger(this.ledgerPg, this.ledgerSchema),
       faults: this.faults,
       healedAt: this.healedAt,
       checkedAt: Date.now(),
@@ -164,17 +188,31 @@ export class ChaosRun {
     });
   }
 
+  /** A fresh registry connection after the platform's Postgres restarted (the old one is dead). */
+  async reconnectRegistry(): Promise<void> {
+    if (this.pg === this.ledgerPg || !this.opts.servers?.databaseUrl) return;
+    await this.pg.end().catch(() => {});
+    this.pg = new Client({ connectionString: this.opts.servers.databaseUrl });
+    this.pg.on('error', () => {});
+    await this.pg.connect();
+  }
+
   async stop(): Promise<void> {
     this.supervised = false;
     for (const p of this.workers.values()) if (p.child.signalCode === null) p.child.kill('SIGCONT');
     await this.pg.end().catch(() => {});
+    if (this.ledgerPg !== this.pg) await this.ledgerPg.end().catch(() => {});
     await this.stack.stop();
     // CHAOS_KEEP=1 leaves the run's schemas for a post-mortem (the report names them).
     if (process.env.CHAOS_KEEP)
-      return console.error(`kept schemas ${this.stack.schema}, ${this.ledgerSchema}`);
+      return console.error(
+        `kept schemas ${this.stack.schema}, ${this.stack.auditSchema}, ${this.ledgerSchema}`,
+      );
     const pg = new Client({ connectionString: this.stack.databaseUrl });
     await pg.connect();
-    await pg.query(`DROP SCHEMA IF EXISTS "${this.stack.schema}" CASCADE`).finally(() => pg.end());
+    await pg
+      .query(`DROP SCHEMA IF EXISTS "${this.stack.schema}", "${this.stack.auditSchema}" CASCADE`)
+      .finally(() => pg.end());
     await dropLedger(this.stack.databaseUrl, this.ledgerSchema);
   }
 }

@@ -27,6 +27,8 @@ export class LoadGenerator {
   rateLimitedWithoutRetryAfter = 0;
   /** 5xx answers (never expected: overload must answer 429). */
   serverErrors = 0;
+  /** 5xx answers by `status content-type` (a dependency outage must answer 503 problem+json). */
+  readonly serverErrorKinds: Record<string, number> = {};
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(
@@ -88,7 +90,11 @@ export class LoadGenerator {
         });
         const body = (await res.json().catch(() => ({}))) as { id?: string };
         rec.status = res.status;
-        if (res.status >= 500) this.serverErrors++;
+        if (res.status >= 500) {
+          this.serverErrors++;
+          const kind = `${res.status} ${res.headers.get('content-type')?.split(';')[0] ?? 'none'}`;
+          this.serverErrorKinds[kind] = (this.serverErrorKinds[kind] ?? 0) + 1;
+        }
         if (res.status === 429) {
           this.rateLimited++;
           rec.retryAfter = res.headers.get('retry-after');

@@ -16,6 +16,8 @@ const { values, positionals } = parseArgs({
   },
 });
 
+const secondsSince = (t0: number) => Math.round((Date.now() - t0) / 1000);
+
 async function main(): Promise<number> {
   const which = positionals[0] ?? 'fast';
   const fast = which === 'fast' || values.fast;
@@ -35,11 +37,17 @@ async function main(): Promise<number> {
   let failed = 0;
   for (const s of chosen) {
     const t0 = Date.now();
-    const { report, details, violations } = await s.run({
-      fast,
-      scale: Number(values.scale),
-      rng: seeded(Number(values.seed)),
-    });
+    let result;
+    try {
+      result = await s.run({ fast, scale: Number(values.scale), rng: seeded(Number(values.seed)) });
+    } catch (err) {
+      // One scenario that cannot run (a server that would not start) must not hide the others' reports.
+      const error = err instanceof Error ? err.message : String(err);
+      console.log(JSON.stringify({ scenario: s.name, pass: false, error, seconds: secondsSince(t0) }));
+      failed++;
+      continue;
+    }
+    const { report, details, violations } = result;
     const { illegalTransitions, lost, stuck, unexpected, ...rest } = report;
     console.log(
       JSON.stringify({
@@ -52,7 +60,7 @@ async function main(): Promise<number> {
         illegalTransitions: illegalTransitions.length,
         unexpected: unexpected.length,
         details,
-        seconds: Math.round((Date.now() - t0) / 1000),
+        seconds: secondsSince(t0),
       }),
     );
     if (violations.length) failed++;

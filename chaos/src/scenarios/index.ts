@@ -1,6 +1,8 @@
 import { auditDown } from './audit-down';
 import { baseline } from './baseline';
+import { dependencyRestarts } from './dependency-restarts';
 import type { Scenario } from './common';
+import { consumerTimeout } from './consumer-timeout';
 import { drain } from './drain';
 import { killAll } from './kill-all';
 import { killApi } from './kill-api';
@@ -22,4 +24,6 @@ export const SCENARIOS: Scenario[] = [
   auditDown,
   rateLimitStorm,
   killApi,
+  dependencyRestarts,
+  consumerTimeout,
 ];
