@@ -9,6 +9,7 @@ import {
   ScheduleNotFoundError,
 } from '@jobplane/persistence';
 import { z } from 'zod';
+import { isStoreUnavailable, UNAVAILABLE_RETRY_AFTER_S } from './unavailable';
 
 /** Largest accepted request body. */
 export const MAX_BODY_BYTES = 1024 * 1024;
@@ -32,7 +33,8 @@ export class ApiProblem extends Error {
 
 /** Response headers an error asks for (sent by the problem filter). */
 export function problemHeaders(err: unknown): Record<string, string> {
-  return err instanceof ApiProblem && err.headers ? err.headers : {};
+  if (err instanceof ApiProblem) return err.headers ?? {};
+  return isStoreUnavailable(err) ? { 'retry-after': String(UNAVAILABLE_RETRY_AFTER_S) } : {};
 }
 
 export function validationProblem(error: z.ZodError, where: string): ApiProblem {
@@ -166,5 +168,13 @@ function classify(err: unknown): {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return { status, code: ERROR_CODES.validation, title: 'Bad request', detail: (err as Error).message };
   }
+  if (isStoreUnavailable(err))
+    return {
+      status: 503,
+      code: ERROR_CODES.unavailable,
+      title: 'Service temporarily unavailable',
+      detail:
+        'a backing store is unavailable; retry after the Retry-After delay (with the same Idempotency-Key)',
+    };
   return { status: 500, code: ERROR_CODES.internal, title: 'Internal error' };
 }
