@@ -17,8 +17,7 @@ export async function collectRegistry(
   );
   const ids = jobs.rows.map((r) => r.id as string);
   const events = await pg.query(
-    `SELECT job_id, seq, type, attempt, event_id,
-            type IN ('failed','timeout') AND NOT data ? 'durationMs' AS by_scheduler FROM "${schema}".job_events
+    `SELECT job_id, seq, type, attempt, event_id FROM "${schema}".job_events
      WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq`,
     [ids],
   );
@@ -42,7 +41,6 @@ export async function collectRegistry(
       type: r.type,
       attempt: r.attempt,
       eventId: r.event_id,
-      origin: r.by_scheduler ? 'scheduler' : 'message',
     })),
     audit: audit.rows.map((r) => ({ id: Number(r.id), jobId: r.job_id, eventId: r.event_id, type: r.type })),
   };

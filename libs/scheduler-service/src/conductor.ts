@@ -310,6 +310,7 @@ export class Conductor {
             this.applier.dispatchIfDue(tx, e.jobId, e.attempt, null, outbox, this.keyGates),
           ),
         );
+      this.applier.flushAuditInto(tx, outbox);
       await enqueueOutbox(tx, outbox);
       return applied;
     });

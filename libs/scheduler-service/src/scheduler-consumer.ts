@@ -132,6 +132,7 @@ export class SchedulerConsumer {
         if (result.released) released.add(result.released);
         if (result.releasedKey) keys.push(result.releasedKey);
       }
+      this.applier.flushAuditInto(tx, outbox);
       await enqueueOutbox(tx, outbox);
     });
     for (const { delivery } of batch) delivery.ack();
