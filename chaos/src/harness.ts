@@ -151,7 +151,7 @@ export class ChaosRun {
     }
     // Let the audit service catch up with the last lifecycle messages.
     await new Promise((r) => setTimeout(r, 1_500));
-    const registry = await collectRegistry(this.pg, this.stack.schema, this.runId);
+    const registry = await collectRegistry(this.pg, this.stack.schema, this.stack.auditSchema, this.runId);
     return check({
       submits: this.load.history,
       ...registry,
@@ -171,10 +171,14 @@ export class ChaosRun {
     await this.stack.stop();
     // CHAOS_KEEP=1 leaves the run's schemas for a post-mortem (the report names them).
     if (process.env.CHAOS_KEEP)
-      return console.error(`kept schemas ${this.stack.schema}, ${this.ledgerSchema}`);
+      return console.error(
+        `kept schemas ${this.stack.schema}, ${this.stack.auditSchema}, ${this.ledgerSchema}`,
+      );
     const pg = new Client({ connectionString: this.stack.databaseUrl });
     await pg.connect();
-    await pg.query(`DROP SCHEMA IF EXISTS "${this.stack.schema}" CASCADE`).finally(() => pg.end());
+    await pg
+      .query(`DROP SCHEMA IF EXISTS "${this.stack.schema}", "${this.stack.auditSchema}" CASCADE`)
+      .finally(() => pg.end());
     await dropLedger(this.stack.databaseUrl, this.ledgerSchema);
   }
 }
