@@ -60,6 +60,12 @@ describe('audit trail (distributed)', () => {
     expect(keyRecord.body).toMatchObject({ target: { kind: 'api_key', id: created.body.id } });
     expect(JSON.stringify(keyRecord.body)).not.toContain(created.body.key.split('_')[2]);
 
+    // The cancel ends with the job's `job.cancelled` (the scheduler's, if it never ran): let it land
+    // before the trail is verified and exported, so both see the same records.
+    await eventually(() => recordsOf(sleeper.id), {
+      until: (r) => r.some((x) => x.type === 'job.cancelled'),
+      what: 'audit has the cancel',
+    });
     const verify = await ctx.api.get('/v1/audit/verify');
     expect(verify.body).toMatchObject({ intact: true, brokenAt: null });
     const exported = await fetch(`${ctx.stack.apiUrl}/v1/audit/export`, {

@@ -17,7 +17,7 @@ describe('EventApplier: audit of scheduler-decided transitions', () => {
   beforeAll(async () => {
     db = await Database.open({ kind: 'pglite' }, { migrate: true });
     registry = new JobRegistry(db);
-  });
+  }, 60_000); // opening and migrating the embedded database is slow on a loaded machine
   afterAll(() => db.close());
 
   /** Runs `fn` like the conductor, consumer and watchdog do: outbox flushed in the same transaction. */
