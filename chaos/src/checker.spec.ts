@@ -191,14 +191,16 @@ describe('check (total-queue style, against the execution ledger)', () => {
     expect(check({ ...h, expect: () => ({ states: ['succeeded'], runs: 2 }) }).missingRuns).toBe(1);
   });
 
-  it('counts an end the scheduler decided as an audit gap, not a mismatch', () => {
+  it('counts an end the scheduler decided that is missing from the trail as a gap and a mismatch', () => {
     const h = emptyHistory();
     const { id } = healthyJob(h);
+    healthyJob(h);
     const last = h.events.find((e) => e.jobId === id && e.type === 'succeeded')!;
-    Object.assign(last, { type: 'failed', origin: 'scheduler' });
-    h.jobs[0]!.state = 'failed';
+    last.type = 'timeout';
+    h.jobs[0]!.state = 'timeout';
+    expect(check(h)).toMatchObject({ auditMismatch: 0, auditGaps: 0 });
     h.audit = h.audit.filter((a) => a.eventId !== last.eventId);
-    expect(check(h)).toMatchObject({ auditMismatch: 0, auditGaps: 1 });
+    expect(check(h)).toMatchObject({ auditMismatch: 1, auditGaps: 1 });
   });
 
   it('measures ok_frac against each job plan', () => {

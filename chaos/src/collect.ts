@@ -4,8 +4,8 @@ import type { AuditRow, EventRow, JobRow } from './history';
 const ms = (v: unknown) => (v === null ? null : Number(v));
 
 /**
- * Reads the run's jobs (by label) and their events from the registry schema, and their audit
- * records from the audit service's own schema.
+ * Reads the run's jobs (by label) and their events from the stack's schema, and their audit records
+ * from the audit service's own schema.
  */
 export async function collectRegistry(
   pg: Client,
@@ -21,8 +21,7 @@ export async function collectRegistry(
   );
   const ids = jobs.rows.map((r) => r.id as string);
   const events = await pg.query(
-    `SELECT job_id, seq, type, attempt, event_id,
-            type IN ('failed','timeout') AND NOT data ? 'durationMs' AS by_scheduler FROM "${schema}".job_events
+    `SELECT job_id, seq, type, attempt, event_id FROM "${schema}".job_events
      WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq`,
     [ids],
   );
@@ -46,7 +45,6 @@ export async function collectRegistry(
       type: r.type,
       attempt: r.attempt,
       eventId: r.event_id,
-      origin: r.by_scheduler ? 'scheduler' : 'message',
     })),
     audit: audit.rows.map((r) => ({ id: Number(r.id), jobId: r.job_id, eventId: r.event_id, type: r.type })),
   };

@@ -20,11 +20,6 @@ export interface EventRow {
   type: string;
   attempt: number | null;
   eventId: string;
-  /**
-   * `scheduler` for an end the scheduler decided itself (watchdog: lost worker out of attempts,
-   * hard limit): no lifecycle message carries it, so the audit trail cannot hold it.
-   */
-  origin?: 'message' | 'scheduler';
 }
 
 /** One audit record about a job, in trail order (`id`). */

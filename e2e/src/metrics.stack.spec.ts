@@ -61,10 +61,10 @@ describe('metrics of the distributed stack', () => {
       timeoutMs: 20_000,
       what: 'worker counted every attempt',
     });
-    // submitted, started and an outcome per job at least; the trail's rows are the truth to match.
+    // submitted, dispatched, started and an outcome per job at least; the trail's rows are the truth to match.
     auditRows = await eventually(
       async () => (await ctx.pg.query(`SELECT count(*)::int AS n FROM audit_records`)).rows[0].n as number,
-      { until: (n) => n >= 3 * (ECHOES + FAILS), timeoutMs: 20_000, what: 'audit trail holds the run' },
+      { until: (n) => n >= 4 * (ECHOES + FAILS), timeoutMs: 20_000, what: 'audit trail holds the run' },
     );
     audit = await eventually(() => metricsOf('audit'), {
       until: (s) =>

@@ -12,12 +12,12 @@ export function registerAuditMetrics(
 ): void {
   const recorded = new Counter({
     name: 'jobplane_audit_records_total',
-    help: 'Audit messages committed to the trail (duplicates ignored by event id included).',
+    help: 'Audit entries committed to the trail, one per lifecycle message, scheduler transition or admin action (duplicates ignored by event id included).',
     registers: [registry],
   });
   const lag = new Histogram({
     name: 'jobplane_audit_ingest_lag_seconds',
-    help: 'Age of audit messages (since they occurred) when committed to the trail.',
+    help: 'Age of audit entries (since they occurred) when committed to the trail.',
     buckets: DURATION_BUCKETS_S,
     registers: [registry],
   });

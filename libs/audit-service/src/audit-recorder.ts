@@ -3,17 +3,17 @@ import { AUDIT_EVENTS_QUEUE, Message } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import type { Database, Tx } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
-import { AuditEntry, parseAuditEntry } from './audit-entry';
+import { AuditEntry, parseAuditEntries } from './audit-entry';
 import type { AuditTables } from './audit-tables';
 import { chainHash, GENESIS_HASH } from './hash-chain';
 
 /**
- * Appends every lifecycle message and administrative action to the hash-chained audit trail, in
+ * Appends every lifecycle message, scheduler transition and administrative action to the hash-chained audit trail, in
  * order (single active consumer), once (event id is unique), in batches of one transaction. While
  * this service is down or lagging, messages wait in its durable queue.
  */
 export class AuditRecorder {
-  private pending: { delivery: Delivery; entry: AuditEntry }[] = [];
+  private pending: { delivery: Delivery; entries: AuditEntry[] }[] = [];
   private processing: Promise<void> | null = null;
   private subscription: Subscription | null = null;
   recorded = 0;
@@ -39,12 +39,12 @@ export class AuditRecorder {
   }
 
   private receive(delivery: Delivery): void {
-    const parsed = parseAuditEntry(delivery.body);
+    const parsed = parseAuditEntries(delivery.body);
     if (!parsed.ok) {
       this.logger.error({ error: parsed.error }, 'malformed message dead-lettered');
       return delivery.nack(false);
     }
-    this.pending.push({ delivery, entry: parsed.entry });
+    this.pending.push({ delivery, entries: parsed.entries });
     this.processing ??= this.drain();
   }
 
@@ -52,16 +52,12 @@ export class AuditRecorder {
     try {
       while (this.pending.length > 0) {
         const batch = this.pending.splice(0, 250);
+        const entries = batch.flatMap((b) => b.entries);
         try {
-          await this.db.transaction((tx) =>
-            this.append(
-              tx,
-              batch.map((b) => b.entry),
-            ),
-          );
+          await this.db.transaction((tx) => this.append(tx, entries));
           batch.forEach((b) => b.delivery.ack());
-          this.recorded += batch.length;
-          this.onRecorded?.(batch.map((b) => b.entry));
+          this.recorded += entries.length;
+          this.onRecorded?.(entries);
         } catch (err) {
           this.logger.error({ err }, 'audit batch not recorded; requeued');
           batch.forEach((b) => b.delivery.nack(true));

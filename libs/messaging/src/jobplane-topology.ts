@@ -8,6 +8,7 @@ import {
   NOTIFY_EXCHANGE,
   SCHEDULER_EVENTS_QUEUE,
   SCHEDULER_HEARTBEATS_QUEUE,
+  SCHEDULER_TRANSITIONS,
   WORKER_HEARTBEAT,
   WORK_EXCHANGE,
   workQueueName,
@@ -43,6 +44,7 @@ export function jobplaneTopology(pools: string[] = []): Topology {
         bindings: [
           { exchange: EVENTS_EXCHANGE, routingKey: ALL_JOB_EVENTS },
           { exchange: EVENTS_EXCHANGE, routingKey: ALL_ADMIN_ACTIONS },
+          { exchange: EVENTS_EXCHANGE, routingKey: SCHEDULER_TRANSITIONS },
         ],
       },
       ...pools.map((pool) => ({

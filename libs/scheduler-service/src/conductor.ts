@@ -403,6 +403,7 @@ export class Conductor {
     const outbox: OutboxMessage[] = [];
     const results = await this.applier.transaction(this.db, async (tx) => {
       const applied = await this.applier.dispatchMany(tx, pool, entries, outbox, this.keyGates);
+      this.applier.flushAuditInto(tx, outbox);
       await enqueueOutbox(tx, outbox);
       return applied;
     });

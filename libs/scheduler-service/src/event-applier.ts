@@ -24,6 +24,7 @@ import type { BacklogEntry } from './backlog.port';
 import { cancelCommand, dispatchMessage } from './dispatch';
 import type { EventNotifier } from './event-notifier';
 import { retryDelayMs } from './retry-policy';
+import { TransitionAudit } from './transition-audit';
 
 /** What applying one message decided, for the caller to act on after commit. */
 export interface Applied {
@@ -77,6 +78,9 @@ const event = (m: Message, type: string, attempt: number | null, data: unknown =
  * duplicated or stale-attempt message changes nothing.
  */
 export class EventApplier {
+  /** Events recorded without a causing message, on their way to the audit trail. */
+  private readonly audit = new TransitionAudit();
+
   constructor(
     private readonly defaultPoolCapacity = 100,
     private readonly now: () => Date = () => new Date(),
@@ -89,6 +93,11 @@ export class EventApplier {
   /** Runs `fn` in a transaction; once it commits, the events recorded in it are announced. */
   transaction<T>(db: Database, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.notifier ? this.notifier.transaction(db, fn) : db.transaction(fn);
+  }
+
+  /** Adds the audit message of the transitions `tx` decided itself; call right before its outbox insert. */
+  flushAuditInto(tx: Tx, outbox: OutboxMessage[]): void {
+    this.audit.flushInto(tx, outbox);
   }
 
   async apply(tx: Tx, m: Message, outbox: OutboxMessage[]): Promise<Applied> {
@@ -376,7 +385,7 @@ export class EventApplier {
   ): Promise<Applied> {
     const { id: jobId } = job;
     const attempt = next - 1;
-    const dispatched = await this.record(tx, {
+    const dispatched = await this.recordDecided(tx, {
       jobId,
       fromStates: ['queued'],
       attempt,
@@ -458,12 +467,13 @@ export class EventApplier {
     cause: Message | null,
     outbox: OutboxMessage[],
   ): Promise<Applied> {
-    const cancelled = await this.record(tx, {
+    const byRequest = cause?.type === 'job.cancel_requested';
+    const cancelled = await this.recordOf(byRequest)(tx, {
       jobId: job.id,
       fromStates: ['queued'],
       set: { state: 'cancelled', finishedAt: this.now() },
       event: {
-        id: cause?.type === 'job.cancel_requested' ? cause.id : uuidv7(),
+        id: byRequest ? cause.id : uuidv7(),
         type: 'cancelled',
         attempt: job.attempt || null,
         data: { reason: 'cancelled before it ran' },
@@ -516,7 +526,7 @@ export class EventApplier {
   ): Promise<Applied> {
     const delayMs = retryDelayMs(job.attempt, job.backoff as never);
     const dueAt = new Date(this.now().getTime() + delayMs);
-    const requeued = await this.record(tx, {
+    const requeued = await this.recordOf(cause !== null)(tx, {
       jobId: job.id,
       fromStates: sourcesOf('queued'),
       attempt: job.attempt,
@@ -545,7 +555,7 @@ export class EventApplier {
     }
     const state = timedOut ? 'timeout' : job.cancelRequestedAt ? 'cancelled' : 'failed';
     return this.released(
-      this.record(tx, {
+      this.recordDecided(tx, {
         jobId: job.id,
         fromStates: ['running'],
         attempt: job.attempt,
@@ -594,7 +604,7 @@ export class EventApplier {
       ? []
       : entries.flatMap((e, i) => (ids.has(e.jobId) ? [] : (ids.add(e.jobId), [i])));
     const now = this.now();
-    const moved = await this.recordMany(
+    const moved = await this.recordManyDecided(
       tx,
       bulk.map((i) => {
         const { jobId, attempt } = entries[i]!;
@@ -632,11 +642,37 @@ export class EventApplier {
     return jobs;
   }
 
+  /** `recordMany` for events the scheduler decided itself (see `recordDecided`). */
+  private async recordManyDecided(
+    tx: Tx,
+    us: GuardedUpdate[],
+    alsoWhere?: string,
+  ): Promise<(JobRecord | null)[]> {
+    const jobs = await this.recordMany(tx, us, alsoWhere);
+    jobs.forEach((job, k) => job && this.audit.recorded(tx, job, us[k]!.event));
+    return jobs;
+  }
+
   /** A guarded update whose event, when applied, is noted for the live streams. */
   private async record(tx: Tx, u: GuardedUpdate): Promise<JobRecord | null> {
     const job = await applyGuardedUpdate(tx, u);
     if (job) this.notifier?.recorded(tx, job, u.event);
     return job;
+  }
+
+  /**
+   * A guarded update the scheduler decided without a causing message: no lifecycle message carries
+   * it to the audit trail, so it is noted for the transaction's transitions message.
+   */
+  private async recordDecided(tx: Tx, u: GuardedUpdate): Promise<JobRecord | null> {
+    const job = await this.record(tx, u);
+    if (job) this.audit.recorded(tx, job, u.event);
+    return job;
+  }
+
+  /** `record` for an event whose causing message the trail already holds, else `recordDecided`. */
+  private recordOf(causedByMessage: boolean): (tx: Tx, u: GuardedUpdate) => Promise<JobRecord | null> {
+    return causedByMessage ? (tx, u) => this.record(tx, u) : (tx, u) => this.recordDecided(tx, u);
   }
 
   private async changed(update: Promise<JobRecord | null>): Promise<Applied> {

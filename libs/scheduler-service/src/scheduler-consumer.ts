@@ -144,6 +144,7 @@ export class SchedulerConsumer {
           );
           collect(result);
         }
+      this.applier.flushAuditInto(tx, outbox);
       await enqueueOutbox(tx, outbox);
     });
     for (const { delivery } of batch) delivery.ack();

@@ -149,6 +149,7 @@ export class Watchdog {
         if (applied.backlog) entries.push(applied.backlog);
         if (applied.changed) n++;
       }
+      this.applier.flushAuditInto(tx, outbox);
       await enqueueOutbox(tx, outbox);
       return n;
     });
