@@ -15,3 +15,4 @@ export * from './api-keys';
 export * from './proto';
 export * from './notify';
 export * from './fleet';
+export * from './claims';
