@@ -3,11 +3,12 @@ import type { AuditRow, EventRow, JobRow } from './history';
 
 const ms = (v: unknown) => (v === null ? null : Number(v));
 
-/** Reads the run's jobs (by label), their events and their audit records from the stack's schema. */
+/** Reads the run's jobs (by label) and their events from the stack's schema, audit records from the audit's. */
 export async function collectRegistry(
   pg: Client,
   schema: string,
   runId: string,
+  auditSchema = schema,
 ): Promise<{ jobs: JobRow[]; events: EventRow[]; audit: AuditRow[] }> {
   const jobs = await pg.query(
     `SELECT id, state, attempt, max_attempts, idempotency_key,
@@ -23,7 +24,7 @@ export async function collectRegistry(
     [ids],
   );
   const audit = await pg.query(
-    `SELECT id, job_id, event_id, type FROM "${schema}".audit_records WHERE job_id = ANY($1::uuid[]) ORDER BY id`,
+    `SELECT id, job_id, event_id, type FROM "${auditSchema}".audit_records WHERE job_id = ANY($1::uuid[]) ORDER BY id`,
     [ids],
   );
   return {

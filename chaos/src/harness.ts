@@ -151,7 +151,7 @@ export class ChaosRun {
     }
     // Let the audit service catch up with the last lifecycle messages.
     await new Promise((r) => setTimeout(r, 1_500));
-    const registry = await collectRegistry(this.pg, this.stack.schema, this.runId);
+    const registry = await collectRegistry(this.pg, this.stack.schema, this.runId, this.stack.auditSchema);
     return check({
       submits: this.load.history,
       ...registry,
