@@ -85,13 +85,15 @@ describe('attempt claims after a worker crash (distributed)', () => {
     expect(perJob).toEqual(ids.map(() => 2)); // the killed run and attempt 2; attempt 1 never again
   }, 120_000);
 
-  it('restarted before the heartbeat timeout: the redelivered attempts run, the watchdog leaves them', async () => {
+  it('restarted at once: each attempt recovered once, by its claim or by the watchdog, never both', async () => {
     const ids = await crashWithJobsInFlight('quick', 'claims-early');
     await startWorker('quick', 'claims-early');
     const { done, ends, perJob } = await outcomes(ids);
     console.log(`claims, quick restart: runs per job ${perJob.join(',')}`);
     expect(done.map((j) => j.state)).toEqual(ids.map(() => 'succeeded'));
-    expect(done.map((j) => j.attempt)).toEqual(ids.map(() => 1)); // recovered once: by the broker
+    // The restarted worker's claim and the watchdog (which sees the restart) race for each attempt:
+    // a granted claim keeps attempt 1, an abandonment first dispatches attempt 2 and refuses the claim.
+    expect(done.every((j) => j.attempt === 1 || j.attempt === 2)).toBe(true);
     expect(ends).toEqual(ids.map(() => 1));
     expect(perJob).toEqual(ids.map(() => 2));
   }, 120_000);
