@@ -16,4 +16,3 @@ export * from './proto';
 export * from './notify';
 export * from './fleet';
 export * from './scheduler-transitions';
-export * from './claims';

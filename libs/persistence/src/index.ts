@@ -18,4 +18,3 @@ export * from './admin-audit';
 export * from './result-store';
 export * from './idempotency';
 export * from './api-key-store';
-export * from './attempt-claims';
