@@ -216,6 +216,9 @@ describe('web console (distributed, chromium)', () => {
       .getByRole('button', { name: 'Pause pool' })
       .click();
     await page.locator('tr[data-pool="side"][data-paused="true"]').waitFor();
+    // The scheduler's conductor reads pool settings every 250 ms: a pause binds dispatch from its
+    // next refresh, not from the PATCH's answer (a job dispatches in ~100 ms now, so wait it out).
+    await new Promise((r) => setTimeout(r, 1000));
 
     const held = await submit(ctx.api, { type: 'debug.echo', pool: 'side', payload: { held: true } });
     await page.locator('tr[data-pool="side"] td.backlog', { hasText: '1' }).waitFor({ timeout: 10_000 });
