@@ -80,15 +80,17 @@ const portFree = (port: number) =>
 
 /**
  * A random base whose block of ports is free now. Other stacks (parallel runs) pick from the same
- * range; a taken port would let another stack's api answer our readiness probe.
+ * range; a taken port would let another stack's api answer our readiness probe. The range stays
+ * below Linux's ephemeral ports (32768+): a process restarted mid-test once found its port taken
+ * by some outgoing connection's local port.
  */
 async function freeBasePort(): Promise<number> {
   for (let i = 0; i < 50; i++) {
-    const base = 18000 + Math.floor(Math.random() * 1000) * PORT_BLOCK;
+    const base = 18000 + Math.floor(Math.random() * 360) * PORT_BLOCK;
     const free = await Promise.all(Array.from({ length: PORT_BLOCK }, (_, k) => portFree(base + k)));
     if (free.every(Boolean)) return base;
   }
-  throw new Error(`no free block of ${PORT_BLOCK} ports in 18000-58000`);
+  throw new Error(`no free block of ${PORT_BLOCK} ports in 18000-32400`);
 }
 
 /**
