@@ -281,18 +281,8 @@ export async function applyGuardedUpdates(
 }
 
 /**
- * Which of these attempts already ended (`jobId:attempt` keys), in one query: the bulk form of
- * `attemptEnded`, so a batch of starts can route the rare stale one to the careful path.
+ * Guard condition (on the job row `j`, for `applyGuardedUpdates`) that its current attempt has no
+ * ending event: the in-statement form of `attemptEnded`, so a bulk start costs no extra round trip.
  */
-export async function endedAttempts(
-  tx: Tx,
-  attempts: { jobId: string; attempt: number }[],
-): Promise<Set<string>> {
-  if (attempts.length === 0) return new Set();
-  const rows = await tx.query(
-    `SELECT DISTINCT job_id, attempt FROM job_events WHERE job_id = ANY($1::uuid[]) AND type = ANY($2::text[])`,
-    [attempts.map((a) => a.jobId), ATTEMPT_ENDING_EVENTS],
-  );
-  const ended = new Set(rows.map((r) => `${r.job_id as string}:${r.attempt as number}`));
-  return new Set(attempts.map((a) => `${a.jobId}:${a.attempt}`).filter((k) => ended.has(k)));
-}
+export const ATTEMPT_NOT_ENDED_SQL = `NOT EXISTS (SELECT 1 FROM job_events e WHERE e.job_id = j.id
+  AND e.attempt = j.attempt AND e.type IN (${ATTEMPT_ENDING_EVENTS.map((t) => `'${t}'`).join(', ')}))`;

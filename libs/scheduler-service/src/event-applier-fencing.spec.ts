@@ -83,6 +83,22 @@ describe('EventApplier: late outcomes of an abandoned attempt', () => {
     ]);
   });
 
+  it('fences the same redelivered start when it comes in a bulk-applied batch', async () => {
+    const id = await jobOfLostWorker();
+    const outbox: OutboxMessage[] = [];
+    const late = createMessage('job.started', {
+      jobId: id,
+      tenant: 't',
+      data: { attempt: 1, workerId: 'w2' },
+    });
+    const [applied] = await db.transaction((tx) => applier.applyMany(tx, [late], outbox));
+    expect(applied!.changed).toBe(false);
+    expect(await registry.get('t', id)).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(outbox.map((o) => JSON.parse(o.body).data)).toEqual([
+      { reason: 'attempt already abandoned', attempt: 1 },
+    ]);
+  });
+
   it('still fails a dispatched attempt the worker could not start (unknown job type)', async () => {
     const [r] = await registry.submit([
       { ...submitJobRequestSchema.parse({ type: 'debug.echo' }), tenant: 't', pool: 'default' },

@@ -9,7 +9,7 @@ import {
   keyInFlight,
   lockConcurrencyKey,
   attemptEnded,
-  endedAttempts,
+  ATTEMPT_NOT_ENDED_SQL,
   lockJob,
   lockJobs,
   OutboxMessage,
@@ -203,16 +203,7 @@ export class EventApplier {
     for (const { m, i } of submitted)
       results[i] = await this.submittedLocked(tx, locked.get(m.jobId), m, outbox);
 
-    // A start of an attempt that already ended (a redelivery after the scheduler gave it up) takes
-    // the careful path, which stops that run instead of letting it take the job back.
-    const starts = of('job.started');
-    const ended = await endedAttempts(
-      tx,
-      starts.map(({ m }) => ({ jobId: m.jobId, attempt: m.data.attempt })),
-    );
-    const started = starts.filter(({ m }) => !ended.has(`${m.jobId}:${m.data.attempt}`));
-    for (const { m, i } of starts)
-      if (ended.has(`${m.jobId}:${m.data.attempt}`)) results[i] = await this.started(tx, m, outbox);
+    const started = of('job.started');
     const runs = await this.recordMany(
       tx,
       started.map(({ m }) => ({
@@ -222,6 +213,9 @@ export class EventApplier {
         set: { state: 'running', startedAt: new Date(m.occurredAt), workerId: m.data.workerId },
         event: event(m, 'started', m.data.attempt, { workerId: m.data.workerId }),
       })),
+      // A start of an attempt that already ended (a redelivery after the scheduler gave it up) is
+      // left to the careful path, which stops that run instead of letting it take the job back.
+      ATTEMPT_NOT_ENDED_SQL,
     );
     for (const [k, { m, i }] of started.entries()) {
       const job = runs[k];
