@@ -12,6 +12,7 @@ export async function collectRegistry(
   schema: string,
   auditSchema: string,
   runId: string,
+  auditSchema = schema,
 ): Promise<{ jobs: JobRow[]; events: EventRow[]; audit: AuditRow[] }> {
   const jobs = await pg.query(
     `SELECT id, state, attempt, max_attempts, idempotency_key,

@@ -16,3 +16,4 @@ export * from './proto';
 export * from './notify';
 export * from './fleet';
 export * from './scheduler-transitions';
+export * from './claims';

@@ -61,3 +61,19 @@ export const HEADER_CONTRACT_VERSION = 'x-jobplane-v';
 export const DEFAULT_POOL = 'default';
 /** Tenant used until API keys exist. */
 export const DEFAULT_TENANT = 'default';
+
+/**
+ * Queue of attempt claims from workers (see claims.ts). Any scheduler replica answers (the decision
+ * is one registry transaction); an unanswered claim expires, its worker retries.
+ */
+export const SCHEDULER_CLAIMS_QUEUE = 'jobplane.scheduler.claims';
+/** Routing key of attempt claims on EVENTS_EXCHANGE (outside `job.#`: not a lifecycle message). */
+export const ATTEMPT_CLAIM = 'attempt.claim';
+export const CLAIM_MESSAGE_TTL_MS = 30_000;
+/** Set ('1') on a work message the outbox relay may have published before (a crashed relay's row). */
+export const HEADER_REPUBLISHED = 'x-jobplane-republished';
+
+/** A worker's private control queue: cancels arrive by fanout, claim replies by the default exchange. */
+export function workerControlQueue(workerId: string): string {
+  return `${CONTROL_EXCHANGE}.${workerId}`;
+}

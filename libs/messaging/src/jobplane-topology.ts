@@ -1,11 +1,14 @@
 import {
   ALL_JOB_EVENTS,
   ALL_ADMIN_ACTIONS,
+  ATTEMPT_CLAIM,
+  CLAIM_MESSAGE_TTL_MS,
   AUDIT_EVENTS_QUEUE,
   CONTROL_EXCHANGE,
   EVENTS_EXCHANGE,
   HEARTBEAT_MESSAGE_TTL_MS,
   NOTIFY_EXCHANGE,
+  SCHEDULER_CLAIMS_QUEUE,
   SCHEDULER_EVENTS_QUEUE,
   SCHEDULER_HEARTBEATS_QUEUE,
   SCHEDULER_TRANSITIONS,
@@ -37,6 +40,11 @@ export function jobplaneTopology(pools: string[] = []): Topology {
         name: SCHEDULER_HEARTBEATS_QUEUE,
         messageTtlMs: HEARTBEAT_MESSAGE_TTL_MS,
         bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: WORKER_HEARTBEAT }],
+      },
+      {
+        name: SCHEDULER_CLAIMS_QUEUE,
+        messageTtlMs: CLAIM_MESSAGE_TTL_MS,
+        bindings: [{ exchange: EVENTS_EXCHANGE, routingKey: ATTEMPT_CLAIM }],
       },
       {
         name: AUDIT_EVENTS_QUEUE,

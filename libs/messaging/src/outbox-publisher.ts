@@ -1,4 +1,4 @@
-import { CONTROL_EXCHANGE, WORK_EXCHANGE, workQueueName } from '@jobplane/contracts';
+import { CONTROL_EXCHANGE, HEADER_REPUBLISHED, WORK_EXCHANGE, workQueueName } from '@jobplane/contracts';
 import type { MessageBus } from './message-bus';
 
 /** A stored message ready to publish (an outbox row). */
@@ -9,6 +9,8 @@ export interface StoredMessage {
   /** Serialised JSON. */
   body: string;
   headers?: Record<string, string>;
+  /** A relay may have published it before (see OutboxRelay): workers claim such a dispatch. */
+  republish?: boolean;
 }
 
 /**
@@ -38,7 +40,7 @@ export function outboxPublisher(bus: MessageBus): (batch: StoredMessage[]) => Pr
         routingKey: m.routingKey,
         messageId: m.messageId,
         body: Buffer.from(m.body),
-        headers: m.headers ?? {},
+        headers: m.republish ? { ...m.headers, [HEADER_REPUBLISHED]: '1' } : (m.headers ?? {}),
         mandatory: m.exchange !== CONTROL_EXCHANGE,
       })),
     );

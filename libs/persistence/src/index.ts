@@ -18,3 +18,4 @@ export * from './admin-audit';
 export * from './result-store';
 export * from './idempotency';
 export * from './api-key-store';
+export * from './attempt-claims';

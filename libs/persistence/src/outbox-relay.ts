@@ -1,5 +1,5 @@
 import type { Database } from './database';
-import { claimOutbox, ClaimedOutboxMessage, deleteOutbox } from './outbox';
+import { ClaimedOutboxMessage, deleteOutbox, leaseOutbox, releaseOutbox } from './outbox';
 
 export interface OutboxRelayOptions {
   /** Publishes a batch; resolves only once the broker confirmed all of it. */
@@ -8,12 +8,16 @@ export interface OutboxRelayOptions {
   /** Fallback poll for rows written by other processes or left by a crash. */
   pollIntervalMs?: number;
   onError?: (err: unknown) => void;
+  /** How long a batch is reserved for one relay's publish before another relay may take it. */
+  leaseMs?: number;
 }
 
 /**
- * Moves committed outbox rows to the bus: claim a batch (SKIP LOCKED, so replicas share the work),
- * publish with confirms, delete, commit. A crash between publish and commit republishes the batch,
- * so delivery is at-least-once and consumers deduplicate by message id.
+ * Moves committed outbox rows to the bus: lease a batch (SKIP LOCKED, so replicas share the work;
+ * committed), publish with confirms, delete. A crash between publish and delete republishes the
+ * batch once the lease ends, so delivery is at-least-once: lifecycle consumers deduplicate by
+ * message id, and a row leased before is published as `republish` so workers claim its dispatch
+ * before running it (a dispatch is not deduplicated by id: each delivery would run).
  */
 export class OutboxRelay {
   private running = false;
@@ -70,18 +74,20 @@ export class OutboxRelay {
   }
 
   private async relayBatch(): Promise<number> {
-    const n = await this.db.transaction(async (tx) => {
-      const batch = await claimOutbox(tx, this.options.batchSize ?? 500);
-      if (batch.length === 0) return 0;
+    const batch = await this.db.transaction((tx) =>
+      leaseOutbox(tx, this.options.batchSize ?? 500, this.options.leaseMs ?? 10_000),
+    );
+    if (batch.length === 0) return 0;
+    const ids = batch.map((m) => m.id);
+    try {
       await this.options.publish(batch);
-      await deleteOutbox(
-        tx,
-        batch.map((m) => m.id),
-      );
-      return batch.length;
-    });
-    this.relayed += n;
-    return n;
+    } catch (err) {
+      await this.db.transaction((tx) => releaseOutbox(tx, ids)).catch(() => undefined);
+      throw err;
+    }
+    await this.db.transaction((tx) => deleteOutbox(tx, ids));
+    this.relayed += batch.length;
+    return batch.length;
   }
 
   private sleep(ms: number): Promise<void> {

@@ -12,6 +12,8 @@ export interface OutboxMessage {
 
 export interface ClaimedOutboxMessage extends OutboxMessage {
   id: string;
+  /** A relay leased this row before: it may have been published already (the relay crashed). */
+  republish?: boolean;
 }
 
 /** Writes messages into the outbox inside the caller's transaction (one statement for any count). */
@@ -50,6 +52,38 @@ export async function claimOutbox(tx: Tx, limit: number): Promise<ClaimedOutboxM
     body: r.body as string,
     headers: (r.headers as Record<string, string>) ?? {},
   }));
+}
+
+/**
+ * Leases up to `limit` of the oldest unleased (or lease-expired) rows for `leaseMs`, committed by
+ * the caller before it publishes them, so a crash after the publish leaves rows that say so.
+ */
+export async function leaseOutbox(tx: Tx, limit: number, leaseMs: number): Promise<ClaimedOutboxMessage[]> {
+  const rows = await tx.query<Record<string, unknown>>(
+    `UPDATE outbox o SET leases = o.leases + 1, leased_until = now() + $2::bigint * interval '1 millisecond'
+     FROM (SELECT id FROM outbox WHERE leased_until IS NULL OR leased_until < now()
+           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) free
+     WHERE o.id = free.id
+     RETURNING o.id, o.exchange, o.routing_key, o.message_id, o.body, o.headers, o.leases`,
+    [limit, leaseMs],
+  );
+  return rows
+    .map((r) => ({
+      id: String(r.id),
+      exchange: r.exchange as string,
+      routingKey: r.routing_key as string,
+      messageId: r.message_id as string,
+      body: r.body as string,
+      headers: (r.headers as Record<string, string>) ?? {},
+      republish: Number(r.leases) > 1,
+    }))
+    .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
+}
+
+/** Gives leased rows back at once (their publish failed) instead of waiting for the lease to end. */
+export async function releaseOutbox(tx: Tx, ids: string[]): Promise<void> {
+  if (ids.length > 0)
+    await tx.query(`UPDATE outbox SET leased_until = NULL WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
 export async function deleteOutbox(tx: Tx, ids: string[]): Promise<void> {

@@ -112,6 +112,8 @@ export class WorkerStore {
 /**
  * Running jobs whose worker has not been heard from within `lostAfterMs`, is unknown, or restarted
  * since the job started (a new incarnation under the same id does not run its predecessor's jobs).
+ * Locked for the caller's transaction: an attempt claimed meanwhile (`decideClaim`, which moves the
+ * job's start) is re-checked against these conditions and skipped, never abandoned under its owner.
  */
 export async function jobsOfLostWorkers(tx: Tx, lostAfterMs: number, limit: number): Promise<JobRecord[]> {
   const rows = await tx.query(
@@ -119,7 +121,8 @@ export async function jobsOfLostWorkers(tx: Tx, lostAfterMs: number, limit: numb
      WHERE j.state = 'running'
        AND (w.id IS NULL OR w.last_seen_at < now() - $1 * interval '1 millisecond' OR w.started_at > j.started_at)
        AND j.started_at < now() - $1 * interval '1 millisecond'
-     ORDER BY j.id LIMIT $2`,
+     ORDER BY j.id LIMIT $2
+     FOR UPDATE OF j SKIP LOCKED`,
     [lostAfterMs, limit],
   );
   return rows.map(jobFromRow);

@@ -18,3 +18,4 @@ export * from './schedule-runner';
 export * from './scheduler-metrics';
 export * from './job-metrics';
 export * from './fleet-metrics';
+export * from './claim-consumer';

@@ -5,6 +5,7 @@ import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persist
 import { Logger, startStopProvider } from '@jobplane/telemetry';
 import type { Backlog } from './backlog.port';
 import { BacklogReconciler } from './backlog-reconciler';
+import { ClaimConsumer } from './claim-consumer';
 import { Conductor } from './conductor';
 import { EventApplier } from './event-applier';
 import { EventNotifier } from './event-notifier';
@@ -54,6 +55,7 @@ export class Scheduler {
   readonly schedules: ScheduleRunner;
   readonly notifier: EventNotifier;
   readonly workers: WorkerStore;
+  readonly claims: ClaimConsumer;
 
   constructor(private readonly o: SchedulerModuleOptions) {
     const log = o.logger.child({ context: 'Scheduler' });
@@ -83,6 +85,7 @@ export class Scheduler {
     this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs, unparker);
     const workers = (this.workers = new WorkerStore(o.db));
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
+    this.claims = new ClaimConsumer(o.bus, o.db, log.child({ context: 'ClaimConsumer' }), o.watchdog.lostAfterMs);
     this.watchdog = new Watchdog(
       o.db,
       workers,
@@ -138,6 +141,7 @@ export class Scheduler {
     this.relay.start();
     await this.consumer.start();
     await this.heartbeats.start();
+    await this.claims.start();
     this.conductor.start();
     this.reconciler.start();
     this.watchdog.start();
@@ -151,6 +155,7 @@ export class Scheduler {
     this.watchdog.stop();
     this.reconciler.stop();
     await this.conductor.stop();
+    await this.claims.stop();
     await this.heartbeats.stop();
     await this.consumer.stop();
     await this.relay.stop();

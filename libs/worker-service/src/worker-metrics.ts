@@ -29,4 +29,11 @@ export function registerWorkerMetrics(
     registers: [registry],
   });
   runtime.onFinished = (type, pool, outcome) => attempts.inc({ type, pool, outcome });
+  const claims = new Counter({
+    name: 'jobplane_worker_claims_total',
+    help: 'Attempt claims of redelivered or republished work, by outcome (granted, refused, unanswered, duplicate).',
+    labelNames: ['outcome'],
+    registers: [registry],
+  });
+  runtime.onClaim = (outcome) => claims.inc({ outcome });
 }

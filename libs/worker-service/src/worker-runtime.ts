@@ -1,18 +1,23 @@
 import { hostname } from 'node:os';
 import {
+  ClaimCause,
   CONTROL_EXCHANGE,
   createWorkerHeartbeat,
   ERROR_CODES,
   EVENTS_EXCHANGE,
+  HEADER_REPUBLISHED,
   MessageOf,
+  parseClaimReply,
   parseMessage,
   WORK_EXCHANGE,
   HandlerAnnouncement,
   WORKER_HEARTBEAT,
+  workerControlQueue,
   workQueueName,
 } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
 import { contextFrom, inSpan, SpanKind, SpanStatusCode, type Logger, type Span } from '@jobplane/telemetry';
+import { AttemptClaimer, ClaimOutcome } from './attempt-claimer';
 import { AttemptRunner, Outcome } from './attempt-runner';
 import { EventPublisher } from './event-publisher';
 import { HandlerRegistry } from './handler';
@@ -32,6 +37,10 @@ export interface WorkerOptions {
   /** Ack a delivery still running after this long (before the broker's consumer timeout redelivers it). */
   earlyAckMs?: number;
   version?: string;
+  /** How long to wait for the scheduler's answer to an attempt claim before asking again later. */
+  claimTimeoutMs?: number;
+  /** After an unanswered claim, how long the delivery is held before it is requeued. */
+  claimRetryMs?: number;
   /** Child entry of isolated handlers (tests running from sources point it at the built one). */
   isolateEntry?: string;
 }
@@ -52,6 +61,7 @@ interface Running {
 export class WorkerRuntime {
   readonly workerId: string;
   private readonly events: EventPublisher;
+  private readonly claimer: AttemptClaimer;
   private readonly running = new Map<string, Running>();
   /** Cancelled jobs -> the last attempt the cancel covers (null: all; from a producer without upToAttempt). */
   private readonly cancelled = new Map<string, number | null>();
@@ -63,6 +73,8 @@ export class WorkerRuntime {
   completed = 0;
   /** Told of every attempt this worker finished (type, pool, outcome) — metrics. */
   onFinished?: (type: string, pool: string, outcome: string) => void;
+  /** Told of every attempt claim (granted, refused, unanswered) and dropped local duplicate — metrics. */
+  onClaim?: (outcome: ClaimOutcome | 'duplicate') => void;
 
   constructor(
     private readonly bus: MessageBus,
@@ -72,6 +84,7 @@ export class WorkerRuntime {
   ) {
     this.workerId = options.workerId ?? `${hostname()}-${process.pid}`;
     this.events = new EventPublisher(bus);
+    this.claimer = new AttemptClaimer(bus, this.workerId, options.claimTimeoutMs ?? 10_000);
   }
 
   isAccepting(): boolean {
@@ -84,7 +97,7 @@ export class WorkerRuntime {
 
   async start(): Promise<void> {
     this.handlers = announcementsOf(this.registry);
-    const controlQueue = `jobplane.control.${this.workerId}`;
+    const controlQueue = workerControlQueue(this.workerId);
     await this.bus.declare({
       exchanges: [
         { name: WORK_EXCHANGE, kind: 'direct' },
@@ -165,6 +178,8 @@ export class WorkerRuntime {
 
   private onControl(delivery: Delivery): void {
     delivery.ack();
+    const reply = parseClaimReply(delivery.body);
+    if (reply.ok) return this.claimer.answered(reply.value);
     const parsed = parseMessage(delivery.body);
     if (!parsed.ok || parsed.message.type !== 'job.cancel') return;
     const { jobId, data } = parsed.message;
@@ -195,6 +210,8 @@ export class WorkerRuntime {
       return;
     }
     const msg = parsed.message;
+    const cause = untrustedCause(delivery);
+    if (cause && !(await this.claimed(msg, delivery, cause))) return;
     await inSpan(
       'worker.attempt',
       {
@@ -211,6 +228,41 @@ export class WorkerRuntime {
       },
       (span) => this.execute(msg, delivery, span),
     );
+  }
+
+  /**
+   * A delivery that may not be its attempt's only run (redelivered after its worker died or handed
+   * it back, or republished by a recovering outbox relay) runs only once the scheduler grants this
+   * worker the attempt; otherwise it is dropped (refused) or requeued later (no answer), never run.
+   */
+  private async claimed(
+    msg: MessageOf<'job.dispatch'>,
+    delivery: Delivery,
+    cause: ClaimCause,
+  ): Promise<boolean> {
+    const log = this.logger.child({ jobId: msg.jobId, attempt: msg.data.attempt, cause });
+    if (this.running.get(msg.jobId)?.attempt === msg.data.attempt) {
+      // Redelivered while this process still runs it (its channel dropped): one run is enough.
+      this.onClaim?.('duplicate');
+      log.info('delivery of an attempt already running here dropped');
+      delivery.ack();
+      return false;
+    }
+    const { outcome, reason } = await this.claimer.claim(msg, cause);
+    this.onClaim?.(outcome);
+    if (outcome === 'granted') {
+      if (this.accepting) return true;
+      delivery.nack(true);
+      return false;
+    }
+    if (outcome === 'refused') {
+      log.info({ reason }, 'attempt claim refused; delivery dropped');
+      delivery.ack();
+      return false;
+    }
+    log.warn({ reason }, 'attempt claim unanswered; delivery requeued after a delay');
+    setTimeout(() => delivery.nack(true), this.options.claimRetryMs ?? 2_000).unref();
+    return false;
   }
 
   private async execute(msg: MessageOf<'job.dispatch'>, delivery: Delivery, span: Span): Promise<void> {
@@ -301,4 +353,10 @@ export class WorkerRuntime {
     const max = this.options.cancelMemory ?? 10_000;
     if (this.cancelled.size > max) this.cancelled.delete(this.cancelled.keys().next().value!);
   }
+}
+
+/** Why a delivery must be claimed before it runs, or undefined for a first delivery. */
+function untrustedCause(delivery: Delivery): ClaimCause | undefined {
+  if (delivery.headers[HEADER_REPUBLISHED] === '1') return 'republished';
+  return delivery.redelivered ? 'redelivered' : undefined;
 }
