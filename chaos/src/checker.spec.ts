@@ -35,6 +35,7 @@ function healthyJob(h: History, opts: { runs?: number; finishedAt?: number } = {
       type,
       attempt: type === 'submitted' ? null : 1,
       eventId: uuid(),
+      occurredAt: T0 + 10 * i + (type === 'succeeded' ? 70 : 0),
     }),
   );
   const runs: LedgerRow[] = Array.from({ length: opts.runs ?? 1 }, () => ({
@@ -121,15 +122,26 @@ describe('check (total-queue style, against the execution ledger)', () => {
     healthyJob(h);
     h.ledger.push({ jobId: 'x', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: null });
     h.ledger.push({ jobId: 'y', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: T0 + 20 }); // done before
+    h.events.push({ jobId: 'y', seq: 4, type: 'succeeded', attempt: 1, eventId: uuid(), occurredAt: T0 + 22 });
     h.ledger.push({ jobId: 'z', attempt: 1, pid: 8, startedAt: T0 + 10, endedAt: null }); // other process
     h.faults.push({ at: T0 + 50, kind: 'SIGKILL', pids: [7] });
-    expect(check(h).inFlightOnFaulted).toBe(1);
+    expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 0 });
+  });
+
+  it('counts a run whose handler returned but whose outcome the kill cut off as in flight', () => {
+    const h = emptyHistory();
+    // Handler done at +20, killed at +50 before reporting; the redelivered run reported at +90.
+    h.ledger.push({ jobId: 'u', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: T0 + 20 });
+    h.ledger.push({ jobId: 'u', attempt: 1, pid: 9, startedAt: T0 + 60, endedAt: T0 + 85 });
+    h.events.push({ jobId: 'u', seq: 4, type: 'succeeded', attempt: 1, eventId: uuid(), occurredAt: T0 + 90 });
+    h.faults.push({ at: T0 + 50, kind: 'SIGKILL', pids: [7] });
+    expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 1 });
   });
 
   it('catches an illegal transition: an event after a terminal state', () => {
     const h = emptyHistory();
     const { id } = healthyJob(h);
-    h.events.push({ jobId: id, seq: 5, type: 'started', attempt: 1, eventId: uuid() });
+    h.events.push({ jobId: id, seq: 5, type: 'started', attempt: 1, eventId: uuid(), occurredAt: T0 + 200 });
     const r = check(h);
     expect(r.illegalTransitions).toEqual([
       expect.objectContaining({
@@ -147,7 +159,7 @@ describe('check (total-queue style, against the execution ledger)', () => {
     const { id, job } = healthyJob(h);
     h.events = h.events.filter((e) => e.jobId !== id || e.seq < 4);
     const late = (seq: number, type: string, attempt: number) =>
-      h.events.push({ jobId: id, seq, type, attempt, eventId: uuid() });
+      h.events.push({ jobId: id, seq, type, attempt, eventId: uuid(), occurredAt: T0 + 200 });
     late(4, 'worker_lost', 1);
     late(5, 'dispatched', 2);
     late(6, 'succeeded', 1); // the paused worker's late outcome

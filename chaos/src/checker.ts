@@ -20,8 +20,16 @@ export interface Report {
   dupAttempt: number;
   /** Duplicated runs that completed (the work done twice to the end, not a run cut off by a crash). */
   dupCompleted: number;
-  /** Jobs in flight on the processes the faults hit: the bound on dupExec under a crash. */
+  /**
+   * Jobs in flight on the processes the faults hit: the bound on dupExec under a crash. A run is in
+   * flight until its outcome is reported, not only until its handler returns: a process killed
+   * between the two leaves an attempt nobody knows finished, which is rightly run again.
+   */
   inFlightOnFaulted: number;
+  /** Of those, runs whose handler had finished but whose outcome was never reported (see above). */
+  unreportedOnFaulted: number;
+  /** Up to 10 jobs that ran more often than planned: their runs, times relative to the first fault. */
+  dupJobs: { jobId: string; state: string; runs: string[] }[];
   illegalTransitions: IllegalTransition[];
   /** Job events missing from the audit trail, plus jobs whose trail is out of order. */
   auditMismatch: number;
@@ -51,6 +59,9 @@ export function check(h: History): Report {
   });
 
   const lost: string[] = [];
+  const dupJobs: Report['dupJobs'] = [];
+  const t0 = h.faults[0]?.at ?? 0;
+  const rel = (t: number | null) => (t === null ? 'killed' : ((t - t0) / 1000).toFixed(2));
   const stuck: string[] = [];
   const unexpected: Report['unexpected'] = [];
   const illegal: IllegalTransition[] = [];
@@ -68,6 +79,12 @@ export function check(h: History): Report {
     if (!isTerminal(job.state) && stuckJudged) stuck.push(id);
     const plan = h.expect(s);
     dupExec += Math.max(0, runs.length - plan.runs);
+    if (runs.length > plan.runs && dupJobs.length < 10)
+      dupJobs.push({
+        jobId: id,
+        state: job.state,
+        runs: runs.map((r) => `a${r.attempt} pid ${r.pid} ${rel(r.startedAt)}..${rel(r.endedAt)}`),
+      });
     if (runs.length < plan.runs && isTerminal(job.state)) missingRuns++;
     if (plan.states.includes(job.state)) okCount++;
     else unexpected.push({ jobId: id, state: job.state, runs: runs.length, expected: plan.states.join('|') });
@@ -101,7 +118,8 @@ export function check(h: History): Report {
     missingRuns,
     dupAttempt,
     dupCompleted,
-    inFlightOnFaulted: inFlightOn(h.faults, h.ledger),
+    ...inFlightOn(h.faults, h.ledger, h.events),
+    dupJobs,
     illegalTransitions: illegal,
     auditMismatch: auditMismatch(h.events, h.audit),
     auditGaps: auditGaps(h.events, h.audit),
@@ -122,16 +140,38 @@ export function check(h: History): Report {
   };
 }
 
-/** Runs that were going on in a faulted process when the fault hit (ended later or never). */
-function inFlightOn(faults: Fault[], ledger: History['ledger']): number {
-  let n = 0;
+const OUTCOMES = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * Runs that were going on in a faulted process when the fault hit: not ended then, or ended (the
+ * handler returned) while no outcome of that attempt had been reported yet (reported = an outcome
+ * event created before the fault; the killed process's own outcome, had it left, would be one).
+ */
+function inFlightOn(
+  faults: Fault[],
+  ledger: History['ledger'],
+  events: EventRow[],
+): { inFlightOnFaulted: number; unreportedOnFaulted: number } {
+  const reportedAt = new Map<string, number>();
+  for (const e of events) {
+    if (!OUTCOMES.has(e.type) || e.attempt === null) continue;
+    const k = `${e.jobId}/${e.attempt}`;
+    reportedAt.set(k, Math.min(reportedAt.get(k) ?? Infinity, e.occurredAt));
+  }
+  let inFlight = 0;
+  let unreported = 0;
   for (const f of faults) {
     const pids = new Set(f.pids);
-    n += ledger.filter(
-      (r) => pids.has(r.pid) && r.startedAt <= f.at && (r.endedAt === null || r.endedAt > f.at),
-    ).length;
+    for (const r of ledger) {
+      if (!pids.has(r.pid) || r.startedAt > f.at) continue;
+      if (r.endedAt === null || r.endedAt > f.at) inFlight++;
+      else if ((reportedAt.get(`${r.jobId}/${r.attempt}`) ?? Infinity) > f.at) {
+        inFlight++;
+        unreported++;
+      }
+    }
   }
-  return n;
+  return { inFlightOnFaulted: inFlight, unreportedOnFaulted: unreported };
 }
 
 /**

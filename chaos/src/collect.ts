@@ -12,7 +12,6 @@ export async function collectRegistry(
   schema: string,
   auditSchema: string,
   runId: string,
-  auditSchema = schema,
 ): Promise<{ jobs: JobRow[]; events: EventRow[]; audit: AuditRow[] }> {
   const jobs = await pg.query(
     `SELECT id, state, attempt, max_attempts, idempotency_key,
@@ -22,7 +21,7 @@ export async function collectRegistry(
   );
   const ids = jobs.rows.map((r) => r.id as string);
   const events = await pg.query(
-    `SELECT job_id, seq, type, attempt, event_id FROM "${schema}".job_events
+    `SELECT job_id, seq, type, attempt, event_id, extract(epoch FROM occurred_at) * 1000 AS occurred FROM "${schema}".job_events
      WHERE job_id = ANY($1::uuid[]) ORDER BY job_id, seq`,
     [ids],
   );
@@ -46,6 +45,7 @@ export async function collectRegistry(
       type: r.type,
       attempt: r.attempt,
       eventId: r.event_id,
+      occurredAt: Number(r.occurred),
     })),
     audit: audit.rows.map((r) => ({ id: Number(r.id), jobId: r.job_id, eventId: r.event_id, type: r.type })),
   };

@@ -206,7 +206,7 @@ export class ChaosRun {
     // CHAOS_KEEP=1 leaves the run's schemas for a post-mortem (the report names them).
     if (process.env.CHAOS_KEEP)
       return console.error(
-        `kept schemas ${this.stack.schema}, ${this.stack.auditSchema}, ${this.ledgerSchema}`,
+        `kept schemas ${this.stack.schema}, ${this.stack.auditSchema}, ${this.ledgerSchema}; faults ${JSON.stringify(this.faults)}`,
       );
     const pg = new Client({ connectionString: this.stack.databaseUrl });
     await pg.connect();

@@ -20,6 +20,8 @@ export interface EventRow {
   type: string;
   attempt: number | null;
   eventId: string;
+  /** When its message was created (a worker's outcome: just before it was published). */
+  occurredAt: number;
 }
 
 /** One audit record about a job, in trail order (`id`). */
