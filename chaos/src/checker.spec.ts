@@ -122,7 +122,14 @@ describe('check (total-queue style, against the execution ledger)', () => {
     healthyJob(h);
     h.ledger.push({ jobId: 'x', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: null });
     h.ledger.push({ jobId: 'y', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: T0 + 20 }); // done before
-    h.events.push({ jobId: 'y', seq: 4, type: 'succeeded', attempt: 1, eventId: uuid(), occurredAt: T0 + 22 });
+    h.events.push({
+      jobId: 'y',
+      seq: 4,
+      type: 'succeeded',
+      attempt: 1,
+      eventId: uuid(),
+      occurredAt: T0 + 22,
+    });
     h.ledger.push({ jobId: 'z', attempt: 1, pid: 8, startedAt: T0 + 10, endedAt: null }); // other process
     h.faults.push({ at: T0 + 50, kind: 'SIGKILL', pids: [7] });
     expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 0 });
@@ -133,7 +140,14 @@ describe('check (total-queue style, against the execution ledger)', () => {
     // Handler done at +20, killed at +50 before reporting; the redelivered run reported at +90.
     h.ledger.push({ jobId: 'u', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: T0 + 20 });
     h.ledger.push({ jobId: 'u', attempt: 1, pid: 9, startedAt: T0 + 60, endedAt: T0 + 85 });
-    h.events.push({ jobId: 'u', seq: 4, type: 'succeeded', attempt: 1, eventId: uuid(), occurredAt: T0 + 90 });
+    h.events.push({
+      jobId: 'u',
+      seq: 4,
+      type: 'succeeded',
+      attempt: 1,
+      eventId: uuid(),
+      occurredAt: T0 + 90,
+    });
     h.faults.push({ at: T0 + 50, kind: 'SIGKILL', pids: [7] });
     expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 1 });
   });
