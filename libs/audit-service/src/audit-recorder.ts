@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { AUDIT_EVENTS_QUEUE, Message } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
-import type { Database, Tx } from '@jobplane/persistence';
+import { isStoreUnavailable, type Database, type Tx } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
 import { AuditEntry, parseAuditEntries } from './audit-entry';
 import type { AuditTables } from './audit-tables';
@@ -34,9 +34,14 @@ export class AuditRecorder {
   }
 
   async stop(): Promise<void> {
+    this.stopping = true; // a batch waiting for the database hands its messages back
     await this.subscription?.cancel();
     await this.processing;
   }
+
+  private stopping = false;
+  /** Pause before retrying a batch while the database is unavailable. */
+  unavailableRetryMs = 1_000;
 
   private receive(delivery: Delivery): void {
     const parsed = parseAuditEntries(delivery.body);
@@ -59,6 +64,17 @@ export class AuditRecorder {
           this.recorded += entries.length;
           this.onRecorded?.(entries);
         } catch (err) {
+          if (isStoreUnavailable(err) && !this.stopping) {
+            // The database is down, not the messages bad: keep them, unacked and in order, and retry.
+            // Requeueing would spend their delivery limit in seconds and dead-letter trail records.
+            this.logger.warn(
+              { err, size: batch.length },
+              'audit database unavailable; batch kept and retried',
+            );
+            this.pending.unshift(...batch);
+            await new Promise((r) => setTimeout(r, this.unavailableRetryMs));
+            continue;
+          }
           this.logger.error({ err }, 'audit batch not recorded; requeued');
           batch.forEach((b) => b.delivery.nack(true));
         }

@@ -19,3 +19,4 @@ export * from './result-store';
 export * from './idempotency';
 export * from './api-key-store';
 export * from './attempt-claims';
+export * from './unavailable';

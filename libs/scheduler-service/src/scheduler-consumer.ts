@@ -1,6 +1,13 @@
 import { Message, parseMessage, SCHEDULER_EVENTS_QUEUE } from '@jobplane/contracts';
 import type { Delivery, MessageBus, Subscription } from '@jobplane/messaging';
-import { Database, OutboxMessage, OutboxRelay, recordedEventIds, enqueueOutbox } from '@jobplane/persistence';
+import {
+  Database,
+  OutboxMessage,
+  OutboxRelay,
+  recordedEventIds,
+  enqueueOutbox,
+  isStoreUnavailable,
+} from '@jobplane/persistence';
 import { contextFrom, inSpan, SpanKind, tracingOn, type Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
 import { Applied, EventApplier } from './event-applier';
@@ -53,8 +60,9 @@ export class SchedulerConsumer {
   }
 
   async stop(): Promise<void> {
-    await this.subscription?.cancel();
-    this.subscription = null;
+    const subscription = this.subscription;
+    this.subscription = null; // first: a batch waiting for the registry hands its messages back
+    await subscription?.cancel();
     await this.processing;
   }
 
@@ -79,8 +87,12 @@ export class SchedulerConsumer {
         try {
           await this.applyBatch(batch);
         } catch (err) {
+          if (await this.waitedOut(err, batch)) continue;
           this.logger.warn({ err, size: batch.length }, 'batch failed; applying one by one');
-          for (const item of batch) await this.applyOne(item);
+          for (let i = 0; i < batch.length; i++) {
+            const failure = await this.applyOne(batch[i]!);
+            if (failure !== undefined && (await this.waitedOut(failure, batch.slice(i)))) break;
+          }
         }
       }
     } finally {
@@ -88,10 +100,31 @@ export class SchedulerConsumer {
     }
   }
 
-  private async applyOne(item: Pending): Promise<void> {
+  /**
+   * The registry is down (a Postgres restart), not the messages bad: keep the batch, unacked and
+   * first in line, and retry it after a pause. Requeueing would spend each message's delivery limit
+   * within seconds and dead-letter outcomes the registry never saw (chaos findings 7 and 8).
+   */
+  private async waitedOut(err: unknown, batch: Pending[]): Promise<boolean> {
+    if (!isStoreUnavailable(err) || !this.subscription) return false;
+    this.logger.warn({ err, size: batch.length }, 'registry unavailable; batch kept and retried');
+    this.queue.unshift(...batch);
+    await new Promise((r) => setTimeout(r, this.unavailableRetryMs));
+    if (this.subscription) return true;
+    // Stopping: hand everything back to the broker instead of waiting for the registry.
+    for (const { delivery } of this.queue.splice(0)) delivery.nack(true);
+    return true;
+  }
+
+  /** Pause before retrying a batch while the registry is unavailable. */
+  unavailableRetryMs = 1_000;
+
+  /** Applies one message; an unavailable registry's error is returned (the message kept), not requeued. */
+  private async applyOne(item: Pending): Promise<unknown> {
     try {
       await this.applyBatch([item]);
     } catch (err) {
+      if (isStoreUnavailable(err) && this.subscription) return err;
       this.logger.error(
         {
           err,
