@@ -51,6 +51,8 @@ interface Running {
   pool: string;
   delivery: Delivery;
   done: Promise<void>;
+  /** The handler is over; the outcome is being published. */
+  ended?: boolean;
 }
 
 /**
@@ -145,6 +147,7 @@ export class WorkerRuntime {
     const deadline = new Promise((r) => setTimeout(r, this.options.drainMs).unref());
     await Promise.race([Promise.all([...this.running.values()].map((r) => r.done)), deadline]);
     for (const [jobId, r] of this.running) {
+      if (r.ended) continue;
       this.logger.warn({ jobId }, 'drain period over; handing the job back');
       r.runner.stop('shutdown', 'worker shutting down');
     }
@@ -241,11 +244,19 @@ export class WorkerRuntime {
     cause: ClaimCause,
   ): Promise<boolean> {
     const log = this.logger.child({ jobId: msg.jobId, attempt: msg.data.attempt, cause });
-    if (this.running.get(msg.jobId)?.attempt === msg.data.attempt) {
-      // Redelivered while this process still runs it (its channel dropped): one run is enough.
+    const here = this.running.get(msg.jobId);
+    if (here?.attempt === msg.data.attempt) {
+      // Already running here: one run is enough. A redelivery means the channel of the first one
+      // dropped (a broker restart), which makes its delivery dead: the run settles this one instead,
+      // so an outcome that cannot be published still hands the attempt back (not acked and lost).
       this.onClaim?.('duplicate');
-      log.info('delivery of an attempt already running here dropped');
-      delivery.ack();
+      if (cause === 'redelivered') {
+        here.delivery = delivery;
+        log.info('redelivery of an attempt running here adopted by the run');
+      } else {
+        log.info('republished dispatch of an attempt running here dropped');
+        delivery.ack();
+      }
       return false;
     }
     const { outcome, reason } = await this.claimer.claim(msg, cause);
@@ -270,6 +281,7 @@ export class WorkerRuntime {
     const { attempt } = msg.data;
     const log = this.logger.child({ jobId: msg.jobId, tenant: msg.tenant, type: msg.data.type, attempt });
     const t0 = Date.now();
+    let entry: Running | undefined;
     try {
       const upTo = this.cancelled.get(msg.jobId);
       if (upTo !== undefined && (upTo === null || attempt <= upTo)) {
@@ -293,21 +305,24 @@ export class WorkerRuntime {
         ...(this.options.isolateEntry ? { isolateEntry: this.options.isolateEntry } : {}),
       });
       let finish!: () => void;
-      this.running.set(msg.jobId, {
+      // The run settles `entry.delivery`: a redelivery of this attempt may replace it (see claimed()).
+      entry = {
         runner,
         attempt,
         pool: msg.data.pool,
         delivery,
         done: new Promise((r) => (finish = r)),
-      });
+      };
+      this.running.set(msg.jobId, entry);
       // A long job must not outlive the broker's delivery timeout unacked (the broker would close the
       // channel and redeliver it while it still runs): ack early, and let heartbeats guard it.
+      const run = entry;
       const earlyAck = setTimeout(() => {
         log.info(
           { afterMs: this.options.earlyAckMs },
           'long job: delivery acknowledged early; the watchdog guards it now',
         );
-        delivery.ack();
+        run.delivery.ack();
       }, this.options.earlyAckMs ?? 1_350_000);
       earlyAck.unref();
       let outcome: Outcome;
@@ -315,13 +330,13 @@ export class WorkerRuntime {
         outcome = await runner.run();
       } finally {
         clearTimeout(earlyAck);
-        this.running.delete(msg.jobId);
+        run.ended = true;
         finish();
       }
       span.setAttribute('jobplane.outcome', outcome.kind);
       if (outcome.kind === 'failed')
         span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
-      if (outcome.kind === 'handed_back') return delivery.nack(true);
+      if (outcome.kind === 'handed_back') return entry.delivery.nack(true);
       const durationMs = Date.now() - t0;
       if (outcome.kind === 'succeeded')
         await this.events.publish('job.succeeded', job, { attempt, result: outcome.result, durationMs });
@@ -333,7 +348,7 @@ export class WorkerRuntime {
       }
       this.completed++;
       this.onFinished?.(msg.data.type, msg.data.pool, outcome.kind);
-      delivery.ack();
+      entry.delivery.ack();
       // From receipt to confirmed outcome: the handler's time plus the worker's overhead.
       log.info(
         { outcome: outcome.kind, ms: Date.now() - t0, execution: handler.execution ?? 'inline' },
@@ -343,7 +358,10 @@ export class WorkerRuntime {
       // The outcome could not be published: hand the delivery back so it is not lost.
       log.error({ err }, 'outcome not published; requeueing');
       span.setStatus({ code: SpanStatusCode.ERROR, message: 'outcome not published' });
-      delivery.nack(true);
+      (entry?.delivery ?? delivery).nack(true);
+    } finally {
+      // Listed until its outcome is out, so a redelivery meanwhile is adopted, not run again.
+      if (entry && this.running.get(msg.jobId) === entry) this.running.delete(msg.jobId);
     }
   }
 
