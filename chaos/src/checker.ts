@@ -35,6 +35,8 @@ export interface Report {
   auditMismatch: number;
   /** Of those, the job events missing from the trail (each one a gap in its job's history). */
   auditGaps: number;
+  /** Up to 5 jobs whose trail is out of order: their event types in trail order (registry seq each). */
+  auditDisorder: string[];
   /** Acknowledged jobs that ended in their expected state, as a fraction of acknowledged jobs. */
   okFrac: number;
   /** Acknowledged jobs whose final state differs from the plan. */
@@ -123,6 +125,7 @@ export function check(h: History): Report {
     illegalTransitions: illegal,
     auditMismatch: auditMismatch(h.events, h.audit),
     auditGaps: auditGaps(h.events, h.audit),
+    auditDisorder: auditDisorder(h.events, h.audit),
     okFrac: acked.length === 0 ? 0 : okCount / acked.length,
     unexpected,
     latencyMs: {
@@ -197,6 +200,19 @@ function auditMismatch(events: EventRow[], audit: AuditRow[]): number {
     if (outOfOrder) mismatches++;
   }
   return mismatches;
+}
+
+function auditDisorder(events: EventRow[], audit: AuditRow[]): string[] {
+  const trailPosition = new Map(audit.map((a) => [a.eventId, a.id]));
+  const out: string[] = [];
+  for (const [jobId, rows] of groupBy(events, (e) => e.jobId)) {
+    const trail = rows
+      .filter((e) => trailPosition.has(e.eventId))
+      .sort((a, b) => trailPosition.get(a.eventId)! - trailPosition.get(b.eventId)!);
+    if (out.length < 5 && trail.some((e, i) => i > 0 && e.seq < trail[i - 1]!.seq))
+      out.push(`${jobId}: ${trail.map((e) => `${e.seq}:${e.type}`).join(' ')}`);
+  }
+  return out;
 }
 
 function auditGaps(events: EventRow[], audit: AuditRow[]): number {
