@@ -116,10 +116,14 @@ export async function undispatchedJobs(
   olderThan: Date,
   afterId: string | null = null,
 ): Promise<JobRecord[]> {
+  // A job whose `job.submitted` is still in the outbox (its relay waits for the broker) is left to
+  // that message: dispatched before it, the job's trail would begin with its dispatch (chaos, (7)).
   const rows = await tx.query(
-    `SELECT * FROM jobs WHERE state = 'queued' AND created_at < $1::timestamptz
-       AND (attempt = 0 OR run_at IS NOT NULL) AND NOT parked AND ($3::uuid IS NULL OR id > $3::uuid)
-     ORDER BY id LIMIT $2`,
+    `SELECT j.* FROM jobs j WHERE j.state = 'queued' AND j.created_at < $1::timestamptz
+       AND (j.attempt = 0 OR j.run_at IS NOT NULL) AND NOT j.parked AND ($3::uuid IS NULL OR j.id > $3::uuid)
+       AND NOT EXISTS (SELECT 1 FROM job_events e JOIN outbox o ON o.message_id = e.event_id
+                       WHERE e.job_id = j.id AND e.seq = 1)
+     ORDER BY j.id LIMIT $2`,
     [olderThan.toISOString(), limit, afterId],
   );
   return rows.map(jobFromRow);
