@@ -145,10 +145,12 @@ export class Database {
         await runner.commitTransaction();
         return result;
       } catch (err) {
-        if (runner.isTransactionActive) await runner.rollbackTransaction();
+        // On a connection that died the rollback fails too (the server dropped the transaction):
+        // the caller must see why it failed (an unavailable database: a 503), not the rollback's error.
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
         throw err;
       } finally {
-        await runner.release();
+        await runner.release().catch(() => undefined);
       }
     });
   }
