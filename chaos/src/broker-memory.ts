@@ -12,11 +12,11 @@ export interface BrokerMemorySample {
 export function brokerMemory(ctl = 'rabbitmqctl', args: string[] = []): Promise<BrokerMemorySample> {
   return new Promise((resolve, reject) => {
     execFile(ctl, [...args, 'status', '--formatter', 'json'], { timeout: 30_000 }, (err, stdout) => {
-      if (err) return reject(err);
+      if (err) return reject(new Error(err.message));
       try {
         resolve(parseStatus(stdout));
       } catch (e) {
-        reject(e as Error);
+        reject(e instanceof Error ? e : new Error(String(e)));
       }
     });
   });
