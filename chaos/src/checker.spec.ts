@@ -152,6 +152,14 @@ describe('check (total-queue style, against the execution ledger)', () => {
     expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 1 });
   });
 
+  it('counts a run whose end stamp landed after the kill (sent before it) as ended in flight', () => {
+    const h = emptyHistory();
+    h.ledger.push({ jobId: 'v', attempt: 1, pid: 7, startedAt: T0 + 10, endedAt: T0 + 52 });
+    h.ledger.push({ jobId: 'v', attempt: 1, pid: 9, startedAt: T0 + 60, endedAt: T0 + 85 });
+    h.faults.push({ at: T0 + 50, kind: 'SIGKILL', pids: [7] });
+    expect(check(h)).toMatchObject({ inFlightOnFaulted: 1, unreportedOnFaulted: 1 });
+  });
+
   it('catches an illegal transition: an event after a terminal state', () => {
     const h = emptyHistory();
     const { id } = healthyJob(h);

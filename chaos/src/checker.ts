@@ -26,7 +26,11 @@ export interface Report {
    * between the two leaves an attempt nobody knows finished, which is rightly run again.
    */
   inFlightOnFaulted: number;
-  /** Of those, runs whose handler had finished but whose outcome was never reported (see above). */
+  /**
+   * Of those, runs whose ledger row is ended all the same: the handler returned but the outcome
+   * was never reported (the kill came first; the probe's end stamp may even land after the kill,
+   * sent before it). Each may complete twice: its redelivery runs to the end too.
+   */
   unreportedOnFaulted: number;
   /** Up to 10 jobs that ran more often than planned: their runs, times relative to the first fault. */
   dupJobs: { jobId: string; state: string; runs: string[] }[];
@@ -167,8 +171,8 @@ function inFlightOn(
     const pids = new Set(f.pids);
     for (const r of ledger) {
       if (!pids.has(r.pid) || r.startedAt > f.at) continue;
-      if (r.endedAt === null || r.endedAt > f.at) inFlight++;
-      else if ((reportedAt.get(`${r.jobId}/${r.attempt}`) ?? Infinity) > f.at) {
+      if (r.endedAt === null) inFlight++;
+      else if (r.endedAt > f.at || (reportedAt.get(`${r.jobId}/${r.attempt}`) ?? Infinity) > f.at) {
         inFlight++;
         unreported++;
       }

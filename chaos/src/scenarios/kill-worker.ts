@@ -38,10 +38,11 @@ export const killWorker: Scenario = {
       const report = await run.settleAndCheck(60_000, (s) => expectationOf(s, 5));
       const violations = coreViolations(report, report.inFlightOnFaulted);
       if (kills === 0) violations.push('no worker was killed');
-      // A killed run cannot finish, unless its handler had returned and the kill cut off its report.
+      // A killed run cannot finish, unless its handler had returned and the kill cut off its report
+      // (or the probe's end stamp, already sent, landed after the kill).
       if (report.dupCompleted > report.unreportedOnFaulted)
         violations.push(
-          `dup_completed ${report.dupCompleted} > ${report.unreportedOnFaulted} runs done but unreported at a kill`,
+          `dup_completed ${report.dupCompleted} > ${report.unreportedOnFaulted} runs ended but unreported at a kill`,
         );
       return { report, details: { n, rate, kills, everyMs }, violations };
     } finally {
