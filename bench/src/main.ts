@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { Stack, startStack } from '@jobplane/testing';
+import { DispatchShare } from './dispatch-share';
 import { GrpcSubmitter } from './grpc-submitter';
 import { PeerResult, runPeers } from './peers';
 import { measureRun } from './run-jobs';
@@ -67,6 +68,8 @@ async function main() {
   await pg.query(`SET search_path TO "${stack.schema}"`);
   const submitter = new Submitter(stack.apiUrl, { authorization: `Bearer ${stack.adminKey}` });
   const pids = Object.fromEntries(stack.processes.map((p) => [p.name, p.child.pid]));
+  const scheduler = stack.processes.find((p) => p.name === 'scheduler');
+  shares = new DispatchShare(scheduler?.healthUrl.replace('/health/ready', '/metrics'));
   const ours: Record<string, Record<string, unknown>> = {};
   try {
     await submitter.one({ type: 'debug.echo', labels: { bench: 'warmup' } });
@@ -117,6 +120,9 @@ async function main() {
   if (values.peers) await peers(stack, ours);
 }
 
+/** The scheduler's dispatch counters (set once the stack runs). */
+let shares = new DispatchShare(undefined);
+
 async function burst(
   pg: Client,
   n: number,
@@ -132,6 +138,7 @@ async function burst(
   }));
   const rss = sampleRss(pids);
   const cpu = cpuPerJob(pids);
+  const share = await shares.start();
   const t0 = Date.now();
   const ids = await submit(jobs);
   if (ids.length !== n) throw new Error(`submitted ${ids.length} of ${n}`);
@@ -145,6 +152,7 @@ async function burst(
     concurrency,
     submitS,
     ...m,
+    dispatch: await share(),
     cpuMsPerJob,
     peakRssMb: peak,
   };
@@ -175,6 +183,7 @@ async function paced(
   const n = rate * seconds;
   const rss = sampleRss(pids, 1_000);
   const cpu = cpuPerJob(pids);
+  const share = await shares.start();
   const t0 = Date.now();
   const inflight: Promise<string>[] = [];
   for (let i = 0; i < n; i++) {
@@ -203,6 +212,7 @@ async function paced(
     n,
     ...(submitErrors ? { submitErrors } : {}),
     ...m,
+    dispatch: await share(),
     cpuMsPerJob,
     peakRssMb: peak,
     rssSlopeMbPerMin,
