@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { mkdirSync } from 'node:fs';
 import { Stack, startStack } from '@jobplane/testing';
 import { DispatchShare } from './dispatch-share';
 import { GrpcSubmitter } from './grpc-submitter';
@@ -46,6 +47,7 @@ const print = (o: object) => console.log(JSON.stringify({ ...o, at: new Date().t
 type Jobs = { type: string; payload: unknown; labels: Record<string, string> }[];
 
 async function main() {
+  if (values['cpu-prof']) mkdirSync(resolve(values['cpu-prof']), { recursive: true });
   const stack = await startStack({
     workers: 1,
     workerPools: `default:${concurrency}`,

@@ -39,6 +39,20 @@ export class SchemaBehindError extends Error {
 /** A transaction (or a single-statement context) that runs parameterised SQL. */
 export interface Tx {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `fn` once the transaction committed (absent outside an explicit transaction). */
+  afterCommit?(fn: () => void): void;
+  /** Outbox rows this transaction wrote, handed to `onOutboxCommitted` listeners once it commits. */
+  wroteOutbox?(rows: CommittedOutboxRow[]): void;
+}
+
+/** An outbox row as written: what to publish, and the id to delete once published. */
+export interface CommittedOutboxRow {
+  id: string;
+  exchange: string;
+  routingKey: string;
+  messageId: string;
+  body: string;
+  headers: Record<string, string>;
 }
 
 /** Serialises work on a single-session database so transactions never interleave. */
@@ -66,6 +80,7 @@ const ENTITIES = [JobEntity, JobEventEntity, OutboxEntity];
  */
 export class Database {
   private readonly lock: Mutex | null;
+  private readonly outboxListeners: ((rows: CommittedOutboxRow[]) => void)[] = [];
 
   private constructor(
     readonly dataSource: DataSource,
@@ -136,12 +151,23 @@ export class Database {
     return this.exclusive(() => this.dataSource.showMigrations());
   }
 
+  /** Tells `listener` of the outbox rows of every transaction of this process once it commits. */
+  onOutboxCommitted(listener: (rows: CommittedOutboxRow[]) => void): void {
+    this.outboxListeners.push(listener);
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const committed: (() => void)[] = [];
+    const outbox: CommittedOutboxRow[] = [];
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner();
       await runner.startTransaction();
       try {
-        const result = await fn(txOf(runner));
+        const result = await fn({
+          ...txOf(runner),
+          afterCommit: (f) => void committed.push(f),
+          wroteOutbox: (rows) => void outbox.push(...rows),
+        });
         await runner.commitTransaction();
         return result;
       } catch (err) {
@@ -150,6 +176,16 @@ export class Database {
       } finally {
         await runner.release();
       }
+    }).then((result) => {
+      // The transaction stands whatever a hook does: a throwing hook must not read as a failure.
+      if (outbox.length > 0) for (const l of this.outboxListeners) committed.unshift(() => l(outbox));
+      for (const f of committed)
+        try {
+          f();
+        } catch {
+          // hooks own their errors (they only speed things up; the durable state is committed)
+        }
+      return result;
     });
   }
 
