@@ -41,7 +41,7 @@ export interface Tx {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
   /** Runs `fn` once the transaction committed (absent outside an explicit transaction). */
   afterCommit?(fn: () => void): void;
-  /** Outbox rows this transaction wrote, handed to `onOutboxCommitted` listeners once it commits. */
+  /** Outbox rows this transaction wrote, handed to the outbox sink (`takeOutboxSink`) once it commits. */
   wroteOutbox?(rows: CommittedOutboxRow[]): void;
 }
 
@@ -80,7 +80,7 @@ const ENTITIES = [JobEntity, JobEventEntity, OutboxEntity];
  */
 export class Database {
   private readonly lock: Mutex | null;
-  private readonly outboxListeners: ((rows: CommittedOutboxRow[]) => void)[] = [];
+  private outboxSink: ((rows: CommittedOutboxRow[]) => void) | null = null;
 
   private constructor(
     readonly dataSource: DataSource,
@@ -151,9 +151,18 @@ export class Database {
     return this.exclusive(() => this.dataSource.showMigrations());
   }
 
-  /** Tells `listener` of the outbox rows of every transaction of this process once it commits. */
-  onOutboxCommitted(listener: (rows: CommittedOutboxRow[]) => void): void {
-    this.outboxListeners.push(listener);
+  /**
+   * Hands the outbox rows of every transaction of this process to `sink` once it commits. One sink
+   * per database: several relays on one database (embedded mode runs the api's and the
+   * scheduler's) must not each publish every row. Returns the function that gives the sink up, or
+   * null when another relay holds it.
+   */
+  takeOutboxSink(sink: (rows: CommittedOutboxRow[]) => void): (() => void) | null {
+    if (this.outboxSink) return null;
+    this.outboxSink = sink;
+    return () => {
+      if (this.outboxSink === sink) this.outboxSink = null;
+    };
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
@@ -178,7 +187,8 @@ export class Database {
       }
     }).then((result) => {
       // The transaction stands whatever a hook does: a throwing hook must not read as a failure.
-      if (outbox.length > 0) for (const l of this.outboxListeners) committed.unshift(() => l(outbox));
+      const sink = this.outboxSink;
+      if (sink && outbox.length > 0) committed.unshift(() => sink(outbox));
       for (const f of committed)
         try {
           f();

@@ -122,4 +122,22 @@ describe('OutboxRelay (eager)', () => {
       await patient.stop();
     }
   });
+
+  it('publishes each row once when two relays share the database (embedded mode runs two)', async () => {
+    const published: string[] = [];
+    const publish = async (batch: ClaimedOutboxMessage[]) =>
+      void published.push(...batch.map((m) => m.messageId));
+    const a = relayWith(publish);
+    const b = relayWith(publish);
+    try {
+      const sent = Array.from({ length: 20 }, () => message());
+      for (const m of sent) await db.transaction((tx) => enqueueOutbox(tx, [m]));
+      await until(async () => (await rows()) === 0);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(published.sort()).toEqual(sent.map((m) => m.messageId).sort());
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+  });
 });

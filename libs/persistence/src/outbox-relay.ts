@@ -35,6 +35,7 @@ export class OutboxRelay {
   private wake: (() => void) | null = null;
   private kicked = false;
   private loop: Promise<void> | null = null;
+  private releaseSink: (() => void) | null = null;
   private readonly fresh: CommittedOutboxRow[] = [];
   private flushing: Promise<void> | null = null;
   relayed = 0;
@@ -42,9 +43,7 @@ export class OutboxRelay {
   constructor(
     private readonly db: Database,
     private readonly options: OutboxRelayOptions,
-  ) {
-    if (this.eager) db.onOutboxCommitted((rows) => this.committed(rows));
-  }
+  ) {}
 
   private get eager(): boolean {
     return this.options.eager ?? true;
@@ -57,6 +56,9 @@ export class OutboxRelay {
   start(): void {
     if (this.running) return;
     this.running = true;
+    // A second relay on the same database (embedded mode runs two) leaves publishing on commit to
+    // the first and only polls, with the same grace.
+    if (this.eager) this.releaseSink = this.db.takeOutboxSink((rows) => this.committed(rows));
     this.loop = this.run();
   }
 
@@ -68,6 +70,8 @@ export class OutboxRelay {
   }
 
   async stop(): Promise<void> {
+    this.releaseSink?.();
+    this.releaseSink = null;
     this.running = false;
     this.wake?.();
     await this.loop;
