@@ -192,7 +192,9 @@ async function paced(
     const due = t0 + (i * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(submitter.one({ type: 'debug.echo', payload: {}, labels: { bench: runId } }));
+    const submitted = submitter.one({ type: 'debug.echo', payload: {}, labels: { bench: runId } });
+    submitted.catch(() => undefined); // counted below; not an unhandled rejection meanwhile
+    inflight.push(submitted);
   }
   // An overloaded api may refuse some submits: count them, and verify every job it accepted.
   const settled = await Promise.allSettled(inflight);
