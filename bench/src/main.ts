@@ -2,7 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
+import { mkdirSync } from 'node:fs';
 import { Stack, startStack } from '@jobplane/testing';
+import { DispatchShare } from './dispatch-share';
 import { GrpcSubmitter } from './grpc-submitter';
 import { PeerResult, runPeers } from './peers';
 import { measureRun } from './run-jobs';
@@ -45,6 +47,7 @@ const print = (o: object) => console.log(JSON.stringify({ ...o, at: new Date().t
 type Jobs = { type: string; payload: unknown; labels: Record<string, string> }[];
 
 async function main() {
+  if (values['cpu-prof']) mkdirSync(resolve(values['cpu-prof']), { recursive: true });
   const stack = await startStack({
     workers: 1,
     workerPools: `default:${concurrency}`,
@@ -67,6 +70,8 @@ async function main() {
   await pg.query(`SET search_path TO "${stack.schema}"`);
   const submitter = new Submitter(stack.apiUrl, { authorization: `Bearer ${stack.adminKey}` });
   const pids = Object.fromEntries(stack.processes.map((p) => [p.name, p.child.pid]));
+  const scheduler = stack.processes.find((p) => p.name === 'scheduler');
+  shares = new DispatchShare(scheduler?.healthUrl.replace('/health/ready', '/metrics'));
   const ours: Record<string, Record<string, unknown>> = {};
   try {
     await submitter.one({ type: 'debug.echo', labels: { bench: 'warmup' } });
@@ -117,6 +122,9 @@ async function main() {
   if (values.peers) await peers(stack, ours);
 }
 
+/** The scheduler's dispatch counters (set once the stack runs). */
+let shares = new DispatchShare(undefined);
+
 async function burst(
   pg: Client,
   n: number,
@@ -132,6 +140,7 @@ async function burst(
   }));
   const rss = sampleRss(pids);
   const cpu = cpuPerJob(pids);
+  const share = await shares.start();
   const t0 = Date.now();
   const ids = await submit(jobs);
   if (ids.length !== n) throw new Error(`submitted ${ids.length} of ${n}`);
@@ -145,6 +154,7 @@ async function burst(
     concurrency,
     submitS,
     ...m,
+    dispatch: await share(),
     cpuMsPerJob,
     peakRssMb: peak,
   };
@@ -175,13 +185,16 @@ async function paced(
   const n = rate * seconds;
   const rss = sampleRss(pids, 1_000);
   const cpu = cpuPerJob(pids);
+  const share = await shares.start();
   const t0 = Date.now();
   const inflight: Promise<string>[] = [];
   for (let i = 0; i < n; i++) {
     const due = t0 + (i * 1000) / rate;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    inflight.push(submitter.one({ type: 'debug.echo', payload: {}, labels: { bench: runId } }));
+    const submitted = submitter.one({ type: 'debug.echo', payload: {}, labels: { bench: runId } });
+    submitted.catch(() => undefined); // counted below; not an unhandled rejection meanwhile
+    inflight.push(submitted);
   }
   // An overloaded api may refuse some submits: count them, and verify every job it accepted.
   const settled = await Promise.allSettled(inflight);
@@ -203,6 +216,7 @@ async function paced(
     n,
     ...(submitErrors ? { submitErrors } : {}),
     ...m,
+    dispatch: await share(),
     cpuMsPerJob,
     peakRssMb: peak,
     rssSlopeMbPerMin,

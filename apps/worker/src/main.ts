@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigError, loadConfig, parsePools } from '@jobplane/config';
 import { AmqpBus, assertConnected, jobplaneTopology } from '@jobplane/messaging';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import {
   configuredHandlersFrom,
   WorkerModule,
@@ -32,9 +32,7 @@ async function main() {
   const pools = parsePools(config.WORKER_POOLS);
   const bus = new AmqpBus({ url: config.AMQP_URL, connectionName: 'jobplane-worker', logger });
   await bus.start(jobplaneTopology(pools.map((p) => p.pool)));
-  const handlerDb = config.HANDLER_DATABASE_URL
-    ? new Pool({ connectionString: config.HANDLER_DATABASE_URL, max: 4, application_name: 'jobplane-worker' })
-    : undefined;
+  const handlerDb = config.HANDLER_DATABASE_URL ? handlerPool(config.HANDLER_DATABASE_URL) : undefined;
   handlerDb?.on('error', (err) => logger.warn({ err }, 'handler database connection failed'));
 
   @Module({
@@ -78,3 +76,10 @@ main().catch((err) => {
   console.error(err instanceof ConfigError ? err.message : err);
   process.exit(1);
 });
+
+/** The handlers' database pool; `pg` is loaded only by workers that have one. */
+function handlerPool(url: string): Pool {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pg = require('pg') as typeof import('pg');
+  return new pg.Pool({ connectionString: url, max: 4, application_name: 'jobplane-worker' });
+}

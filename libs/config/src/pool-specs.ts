@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 
 export interface PoolSpec {
   name: string;
@@ -69,6 +68,9 @@ export function parseTenantWeights(spec: string): Record<string, number> {
 export function readPoolsFile(path: string, defaultCapacity: number): PoolSpec[] {
   let doc: unknown;
   try {
+    // Loaded only when a file is configured: most processes never need a YAML parser in memory.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { parse } = require('yaml') as typeof import('yaml');
     doc = parse(readFileSync(path, 'utf8'));
   } catch (err) {
     throw new Error(`POOLS_FILE ${path}: ${(err as Error).message}`);

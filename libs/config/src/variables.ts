@@ -217,7 +217,7 @@ export const VARIABLES = {
   OUTBOX_POLL_MS: {
     schema: z.coerce.number().int().min(10).max(60_000).default(500),
     description:
-      'Fallback poll of the outbox (rows are relayed at once after commit; the poll catches leftovers).',
+      'Fallback poll of the outbox: rows are published as their transaction commits; the poll takes rows older than 10 s (of a crashed process, or given up after the broker refused them for 5 s).',
     services: ['api', 'scheduler', 'embedded'],
   },
   SSE_HEARTBEAT_MS: {

@@ -1,4 +1,10 @@
-import { CronExpressionParser } from 'cron-parser';
+import type { CronExpressionParser as Parser } from 'cron-parser';
+
+/** cron-parser, loaded on first use: workers never parse cron, and it costs memory in each process. */
+function cron(): typeof Parser {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('cron-parser') as typeof import('cron-parser')).CronExpressionParser;
+}
 import { z } from 'zod';
 import { submitJobRequestSchema } from './dto';
 
@@ -20,7 +26,7 @@ const cronSchema = z
   .max(200)
   .superRefine((expr, ctx) => {
     try {
-      CronExpressionParser.parse(expr);
+      cron().parse(expr);
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `not a cron expression: ${(err as Error).message}` });
     }
@@ -77,7 +83,7 @@ export function nextRuns(t: ScheduleTiming, after: Date, count = 1): Date[] {
     for (let i = 0; i < count; i++, next += step) runs.push(new Date(next));
     return runs;
   }
-  const it = CronExpressionParser.parse(t.cron!, { currentDate: after, tz: t.timezone ?? 'UTC' });
+  const it = cron().parse(t.cron!, { currentDate: after, tz: t.timezone ?? 'UTC' });
   for (let i = 0; i < count; i++) runs.push(it.next().toDate());
   return runs;
 }

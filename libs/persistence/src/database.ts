@@ -39,6 +39,20 @@ export class SchemaBehindError extends Error {
 /** A transaction (or a single-statement context) that runs parameterised SQL. */
 export interface Tx {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  /** Runs `fn` once the transaction committed (absent outside an explicit transaction). */
+  afterCommit?(fn: () => void): void;
+  /** Outbox rows this transaction wrote, handed to the outbox sink (`takeOutboxSink`) once it commits. */
+  wroteOutbox?(rows: CommittedOutboxRow[]): void;
+}
+
+/** An outbox row as written: what to publish, and the id to delete once published. */
+export interface CommittedOutboxRow {
+  id: string;
+  exchange: string;
+  routingKey: string;
+  messageId: string;
+  body: string;
+  headers: Record<string, string>;
 }
 
 /** Serialises work on a single-session database so transactions never interleave. */
@@ -66,6 +80,7 @@ const ENTITIES = [JobEntity, JobEventEntity, OutboxEntity];
  */
 export class Database {
   private readonly lock: Mutex | null;
+  private outboxSink: ((rows: CommittedOutboxRow[]) => void) | null = null;
 
   private constructor(
     readonly dataSource: DataSource,
@@ -136,12 +151,32 @@ export class Database {
     return this.exclusive(() => this.dataSource.showMigrations());
   }
 
+  /**
+   * Hands the outbox rows of every transaction of this process to `sink` once it commits. One sink
+   * per database: several relays on one database (embedded mode runs the api's and the
+   * scheduler's) must not each publish every row. Returns the function that gives the sink up, or
+   * null when another relay holds it.
+   */
+  takeOutboxSink(sink: (rows: CommittedOutboxRow[]) => void): (() => void) | null {
+    if (this.outboxSink) return null;
+    this.outboxSink = sink;
+    return () => {
+      if (this.outboxSink === sink) this.outboxSink = null;
+    };
+  }
+
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const committed: (() => void)[] = [];
+    const outbox: CommittedOutboxRow[] = [];
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner();
       await runner.startTransaction();
       try {
-        const result = await fn(txOf(runner));
+        const result = await fn({
+          ...txOf(runner),
+          afterCommit: (f) => void committed.push(f),
+          wroteOutbox: (rows) => void outbox.push(...rows),
+        });
         await runner.commitTransaction();
         return result;
       } catch (err) {
@@ -152,6 +187,17 @@ export class Database {
       } finally {
         await runner.release().catch(() => undefined);
       }
+    }).then((result) => {
+      // The transaction stands whatever a hook does: a throwing hook must not read as a failure.
+      const sink = this.outboxSink;
+      if (sink && outbox.length > 0) committed.unshift(() => sink(outbox));
+      for (const f of committed)
+        try {
+          f();
+        } catch {
+          // hooks own their errors (they only speed things up; the durable state is committed)
+        }
+      return result;
     });
   }
 

@@ -12,11 +12,15 @@ export interface OutboxMessage {
 
 export interface ClaimedOutboxMessage extends OutboxMessage {
   id: string;
-  /** A relay leased this row before: it may have been published already (the relay crashed). */
+  /** Taken by a poller, not its writer: it may have been published already (see OutboxRelay). */
   republish?: boolean;
 }
 
-/** Writes messages into the outbox inside the caller's transaction (one statement for any count). */
+/**
+ * Writes messages into the outbox inside the caller's transaction (one statement for any count).
+ * The rows are handed to the process's relay once the transaction commits, so it can publish them
+ * at once instead of finding them by polling.
+ */
 export async function enqueueOutbox(tx: Tx, messages: OutboxMessage[]): Promise<void> {
   if (messages.length === 0) return;
   const rows = messages.map((m) => ({
@@ -26,23 +30,34 @@ export async function enqueueOutbox(tx: Tx, messages: OutboxMessage[]): Promise<
     body: m.body,
     headers: m.headers ?? {},
   }));
-  await tx.query(
-    `INSERT INTO outbox (exchange, routing_key, message_id, body, headers)
-     SELECT exchange, routing_key, message_id, body, headers
-     FROM jsonb_to_recordset($1::jsonb) AS r(exchange text, routing_key text, message_id uuid, body text, headers jsonb)`,
+  // clock_timestamp, not the transaction's start: pollers leave rows younger than their grace alone.
+  const written = await tx.query<{ id: string; message_id: string }>(
+    `INSERT INTO outbox (exchange, routing_key, message_id, body, headers, created_at)
+     SELECT exchange, routing_key, message_id, body, headers, clock_timestamp()
+     FROM jsonb_to_recordset($1::jsonb) AS r(exchange text, routing_key text, message_id uuid, body text, headers jsonb)
+     RETURNING id, message_id`,
     [JSON.stringify(rows)],
+  );
+  if (!tx.wroteOutbox) return;
+  const ids = new Map(written.map((r) => [String(r.message_id), String(r.id)]));
+  tx.wroteOutbox(
+    messages.flatMap((m) => {
+      const id = ids.get(m.messageId);
+      return id ? [{ ...m, id, headers: m.headers ?? {} }] : [];
+    }),
   );
 }
 
 /**
- * Locks up to `limit` of the oldest outbox rows (skipping rows another relay holds) for the
- * duration of the caller's transaction.
+ * Locks up to `limit` of the oldest outbox rows (skipping rows another relay holds, and rows younger
+ * than `minAgeMs`, which their writer's relay publishes itself) for the caller's transaction.
  */
-export async function claimOutbox(tx: Tx, limit: number): Promise<ClaimedOutboxMessage[]> {
+export async function claimOutbox(tx: Tx, limit: number, minAgeMs = 0): Promise<ClaimedOutboxMessage[]> {
   const rows = await tx.query<Record<string, unknown>>(
     `SELECT id, exchange, routing_key, message_id, body, headers FROM outbox
+     WHERE $2::int = 0 OR created_at < now() - $2::int * interval '1 millisecond'
      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-    [limit],
+    [limit, minAgeMs],
   );
   return rows.map((r) => ({
     id: String(r.id),
@@ -52,38 +67,6 @@ export async function claimOutbox(tx: Tx, limit: number): Promise<ClaimedOutboxM
     body: r.body as string,
     headers: (r.headers as Record<string, string>) ?? {},
   }));
-}
-
-/**
- * Leases up to `limit` of the oldest unleased (or lease-expired) rows for `leaseMs`, committed by
- * the caller before it publishes them, so a crash after the publish leaves rows that say so.
- */
-export async function leaseOutbox(tx: Tx, limit: number, leaseMs: number): Promise<ClaimedOutboxMessage[]> {
-  const rows = await tx.query<Record<string, unknown>>(
-    `UPDATE outbox o SET leases = o.leases + 1, leased_until = now() + $2::bigint * interval '1 millisecond'
-     FROM (SELECT id FROM outbox WHERE leased_until IS NULL OR leased_until < now()
-           ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED) free
-     WHERE o.id = free.id
-     RETURNING o.id, o.exchange, o.routing_key, o.message_id, o.body, o.headers, o.leases`,
-    [limit, leaseMs],
-  );
-  return rows
-    .map((r) => ({
-      id: String(r.id),
-      exchange: r.exchange as string,
-      routingKey: r.routing_key as string,
-      messageId: r.message_id as string,
-      body: r.body as string,
-      headers: (r.headers as Record<string, string>) ?? {},
-      republish: Number(r.leases) > 1,
-    }))
-    .sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-}
-
-/** Gives leased rows back at once (their publish failed) instead of waiting for the lease to end. */
-export async function releaseOutbox(tx: Tx, ids: string[]): Promise<void> {
-  if (ids.length > 0)
-    await tx.query(`UPDATE outbox SET leased_until = NULL WHERE id = ANY($1::bigint[])`, [ids]);
 }
 
 export async function deleteOutbox(tx: Tx, ids: string[]): Promise<void> {

@@ -54,3 +54,25 @@ export function bullPriority(priority: number): number {
 export function entryKey(e: { jobId: string; attempt: number }): string {
   return `${e.jobId}.${e.attempt}`;
 }
+
+/**
+ * The backlog, telling `onAdded` of every add (before and after it lands), so the conductor knows
+ * whenever a pool may hold entries older than the jobs it would dispatch without the backlog.
+ */
+export function observedBacklog(backlog: Backlog, onAdded: (entries: BacklogEntry[]) => void): Backlog {
+  return {
+    add: async (entries) => {
+      if (entries.length === 0) return;
+      onAdded(entries);
+      try {
+        await backlog.add(entries);
+      } finally {
+        onAdded(entries);
+      }
+    },
+    take: (lane) => backlog.take(lane),
+    waitForWork: (pool, maxWaitMs) => backlog.waitForWork(pool, maxWaitMs),
+    holds: (entries) => backlog.holds(entries),
+    close: () => backlog.close(),
+  };
+}

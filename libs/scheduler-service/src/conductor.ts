@@ -5,9 +5,10 @@ import {
   OutboxRelay,
   PoolSettings,
   PoolStore,
+  Tx,
 } from '@jobplane/persistence';
 import type { Logger } from '@jobplane/telemetry';
-import type { Backlog, TakenEntry } from './backlog.port';
+import type { Backlog, BacklogEntry, TakenEntry } from './backlog.port';
 import { Applied, EventApplier, KeyRateGates } from './event-applier';
 import type { LeaderLease } from './leader';
 import { RateGate } from './rate-gate';
@@ -36,6 +37,17 @@ interface PoolState {
   gate: RateGate;
   loop: Promise<void> | null;
   wake: (() => void) | null;
+  /** Bumped whenever this process adds entries of the pool to the backlog. */
+  addedGen: number;
+  /** `addedGen` when this pool's loop last found nothing to take (-1: not yet). */
+  emptyGen: number;
+}
+
+/** Jobs dispatched inside a consumer's transaction; `settle` once it committed or failed. */
+export interface InlineDispatch {
+  /** The entries that must wait in the backlog after all. */
+  queued: BacklogEntry[];
+  settle(committed: boolean): void;
 }
 
 /** Most entries dispatched in one transaction. */
@@ -86,6 +98,7 @@ export class Conductor {
     },
   };
   dispatched = 0;
+  dispatchedInline = 0;
   /** Backlog clean-ups still running after their dispatch committed (awaited by `stop`). */
   private readonly settling = new Set<Promise<unknown>>();
 
@@ -120,12 +133,96 @@ export class Conductor {
     this.wakeSupervisor?.();
   }
 
-  /** Entries were added: make their tenants' lanes known at once (the refresh would find them too). */
+  /**
+   * Entries were added to the backlog by this process: make their tenants' lanes known at once (the
+   * refresh would find them too), and let them go before any new job of their pool.
+   */
   noteLanes(lanes: { pool: string; tenant: string }[]): void {
     for (const { pool, tenant } of lanes) {
       const p = this.pools.get(pool);
-      if (p && !p.tenants.includes(tenant)) p.tenants.push(tenant);
+      if (!p) continue;
+      p.addedGen++;
+      if (!p.tenants.includes(tenant)) p.tenants.push(tenant);
     }
+  }
+
+  /**
+   * The single-hop path: dispatches, inside the caller's transaction (the consumer's, which just
+   * recorded the jobs as submitted or due again), the entries whose pool has room now and nothing
+   * waiting in its backlog — exactly what this loop would take next — so they skip the backlog's
+   * round trips and a transaction of their own. The rest come back as `queued`. Only the lease
+   * holder does this: its in-memory counts are the ones capacity is enforced with.
+   */
+  async dispatchInline(tx: Tx, entries: BacklogEntry[], outbox: OutboxMessage[]): Promise<InlineDispatch> {
+    const queued: BacklogEntry[] = [];
+    const groups = new Map<string, { p: PoolState; entries: BacklogEntry[]; owners: string[] }>();
+    const now = Date.now();
+    // Higher priority first when the room is short (stable: FIFO within a priority).
+    const byPriority =
+      this.running && this.leading ? [...entries].sort((a, b) => b.priority - a.priority) : [];
+    if (byPriority.length === 0) return { queued: entries, settle: () => undefined };
+    for (const e of byPriority) {
+      const p = this.pools.get(e.pool);
+      const due = !e.notBefore || e.notBefore.getTime() <= now;
+      if (!p || !due || !this.hasInlineRoom(p) || this.tenantRoom(e.tenant) <= 0) {
+        queued.push(e);
+        continue;
+      }
+      p.pending++;
+      bump(this.tenantReserved, e.tenant, 1);
+      let group = groups.get(e.pool);
+      if (!group) groups.set(e.pool, (group = { p, entries: [], owners: [] }));
+      group.entries.push(e);
+      group.owners.push(e.tenant);
+    }
+    const dispatched = new Map<string, boolean[]>();
+    const settle = (committed: boolean) => {
+      for (const [pool, { p, owners }] of groups) {
+        p.pending -= owners.length;
+        owners.forEach((t) => bump(this.tenantReserved, t, -1));
+        if (!committed) continue;
+        (dispatched.get(pool) ?? []).forEach((yes, i) => {
+          if (!yes) return;
+          p.inFlight++;
+          p.dispatches++;
+          this.dispatched++;
+          this.dispatchedInline++;
+          bump(this.tenantInFlight, owners[i]!, 1);
+          bump(this.tenantDispatches, owners[i]!, 1);
+        });
+      }
+    };
+    try {
+      for (const [pool, group] of groups) {
+        const results = await this.applier.dispatchMany(tx, pool, group.entries, outbox, this.keyGates);
+        dispatched.set(
+          pool,
+          results.map((r) => r.dispatched === true),
+        );
+        for (const r of results) if (r.backlog) queued.push(r.backlog);
+      }
+    } catch (err) {
+      settle(false);
+      throw err;
+    }
+    return { queued, settle };
+  }
+
+  /** How many jobs arriving at `pool` now would be dispatched inline (0: they would queue). */
+  inlineRoom(pool: string): number {
+    const p = this.pools.get(pool);
+    if (!this.running || !this.leading || !p || !this.hasInlineRoom(p)) return 0;
+    return p.settings.capacity - p.inFlight - p.pending;
+  }
+
+  /** Room for an inline dispatch: the loop would dispatch now and holds nothing older. */
+  private hasInlineRoom(p: PoolState): boolean {
+    return (
+      p.emptyGen === p.addedGen &&
+      !p.settings.rate &&
+      this.heldBackForMs(p) === 0 &&
+      p.inFlight + p.pending < p.settings.capacity
+    );
   }
 
   isLeading(): boolean {
@@ -182,6 +279,8 @@ export class Conductor {
           gate: new RateGate(),
           loop: null,
           wake: null,
+          addedGen: 0,
+          emptyGen: -1,
         };
         this.pools.set(name, state);
       }
@@ -251,6 +350,7 @@ export class Conductor {
       p.settings.capacity - p.inFlight - p.pending,
       p.settings.rate ? 1 : MAX_BATCH,
     );
+    const gen = p.addedGen;
     const taken: TakenEntry[] = [];
     const owners: string[] = [];
     const exhausted = new Set<string>();
@@ -302,7 +402,11 @@ export class Conductor {
         throw failures[0] instanceof Error ? failures[0] : new Error('backlog take failed');
       }
     }
-    if (taken.length === 0) return null;
+    if (taken.length === 0) {
+      // Every lane came back empty and nothing was added meanwhile: new jobs may skip the backlog.
+      if (room > 0 && exhausted.size >= p.tenants.length) p.emptyGen = gen;
+      return null;
+    }
     p.pending += taken.length;
     return { taken, owners };
   }

@@ -7,9 +7,11 @@ import {
   recordedEventIds,
   enqueueOutbox,
   isStoreUnavailable,
+  Tx,
 } from '@jobplane/persistence';
 import { contextFrom, inSpan, SpanKind, tracingOn, type Logger } from '@jobplane/telemetry';
 import type { BacklogEntry } from './backlog.port';
+import type { InlineDispatch } from './conductor';
 import { Applied, EventApplier } from './event-applier';
 
 /** Messages whose application records a job event under the message's own id (so redelivery is detectable). */
@@ -142,44 +144,60 @@ export class SchedulerConsumer {
   /** Told the type and age (ms since it occurred) of every message once its batch committed. */
   onApplied?: (type: string, ageMs: number) => void;
 
+  /** Dispatches, in the batch's transaction, the new entries that need not wait in the backlog. */
+  dispatchInline?: (tx: Tx, entries: BacklogEntry[], outbox: OutboxMessage[]) => Promise<InlineDispatch>;
+
   private async applyBatch(batch: Pending[]): Promise<void> {
     const outbox: OutboxMessage[] = [];
-    const backlog: BacklogEntry[] = [];
+    let backlog: BacklogEntry[] = [];
     const released = new Set<string>();
     const keys: NonNullable<Applied['releasedKey']>[] = [];
-    await this.applier.transaction(this.db, async (tx) => {
-      const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
-      const seen = await recordedEventIds(tx, ids);
-      const fresh = batch.filter((p) => !seen.has(p.message.id));
-      const collect = (result: Applied) => {
-        if (result.backlog) backlog.push(result.backlog);
-        if (result.released) released.add(result.released);
-        if (result.releasedKey) keys.push(result.releasedKey);
-      };
-      // Without tracing there is no span per message to keep: apply the batch with bulk statements.
-      if (!tracingOn()) {
-        const results = await this.applier.applyMany(
-          tx,
-          fresh.map((p) => p.message),
-          outbox,
-        );
-        results.forEach(collect);
-      } else
-        for (const { message, delivery } of fresh) {
-          const result = await inSpan(
-            `scheduler.apply ${message.type}`,
-            {
-              kind: SpanKind.CONSUMER,
-              parent: contextFrom(delivery.headers),
-              attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
-            },
-            () => this.applier.apply(tx, message, outbox),
+    let inline: InlineDispatch | null = null;
+    await this.applier
+      .transaction(this.db, async (tx) => {
+        const ids = batch.filter((p) => DEDUPED_BY_ID.has(p.message.type)).map((p) => p.message.id);
+        const seen = await recordedEventIds(tx, ids);
+        const fresh = batch.filter((p) => !seen.has(p.message.id));
+        const collect = (result: Applied) => {
+          if (result.backlog) backlog.push(result.backlog);
+          if (result.released) released.add(result.released);
+          if (result.releasedKey) keys.push(result.releasedKey);
+        };
+        // Without tracing there is no span per message to keep: apply the batch with bulk statements.
+        if (!tracingOn()) {
+          const results = await this.applier.applyMany(
+            tx,
+            fresh.map((p) => p.message),
+            outbox,
           );
-          collect(result);
+          results.forEach(collect);
+        } else
+          for (const { message, delivery } of fresh) {
+            const result = await inSpan(
+              `scheduler.apply ${message.type}`,
+              {
+                kind: SpanKind.CONSUMER,
+                parent: contextFrom(delivery.headers),
+                attributes: { 'jobplane.job.id': message.jobId, 'jobplane.tenant': message.tenant },
+              },
+              () => this.applier.apply(tx, message, outbox),
+            );
+            collect(result);
+          }
+        if (this.dispatchInline && backlog.length > 0) {
+          inline = await this.dispatchInline(tx, backlog, outbox);
+          backlog = inline.queued;
         }
-      this.applier.flushAuditInto(tx, outbox);
-      await enqueueOutbox(tx, outbox);
-    });
+        this.applier.flushAuditInto(tx, outbox);
+        await enqueueOutbox(tx, outbox);
+      })
+      .then(
+        () => inline?.settle(true),
+        (err: unknown) => {
+          inline?.settle(false);
+          throw err;
+        },
+      );
     for (const { delivery } of batch) delivery.ack();
     this.applied += batch.length;
     const now = Date.now();

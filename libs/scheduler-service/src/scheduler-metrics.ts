@@ -4,6 +4,8 @@ import { Counter, Gauge, Registry } from 'prom-client';
 /** Counters the scheduler's parts keep (monotonic, per process). */
 export interface SchedulerCounters {
   dispatched: () => number;
+  /** Of those, dispatched in the consumer's transaction without passing through the backlog. */
+  dispatchedInline: () => number;
   repaired: () => number;
   purged: () => number;
   recovered: () => number;
@@ -34,6 +36,11 @@ export function registerSchedulerMetrics(
       },
     });
   counter('jobplane_dispatches_total', 'Attempts dispatched to work queues by this scheduler.', c.dispatched);
+  counter(
+    'jobplane_dispatches_inline_total',
+    'Of those, attempts dispatched as their job arrived, skipping the empty backlog (the single-hop path).',
+    c.dispatchedInline,
+  );
   counter(
     'jobplane_reconciler_repairs_total',
     'Queued jobs put back into the backlog (or un-parked) by the reconciler.',

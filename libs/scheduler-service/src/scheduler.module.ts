@@ -3,6 +3,7 @@ import { Config, configuredPools, parseTenantWeights, tenantQuotas } from '@jobp
 import { MessageBus, outboxPublisher } from '@jobplane/messaging';
 import { Database, OutboxRelay, PoolStore, WorkerStore } from '@jobplane/persistence';
 import { Logger, startStopProvider } from '@jobplane/telemetry';
+import { observedBacklog } from './backlog.port';
 import type { Backlog } from './backlog.port';
 import { BacklogReconciler } from './backlog-reconciler';
 import { ClaimConsumer } from './claim-consumer';
@@ -62,6 +63,8 @@ export class Scheduler {
     this.notifier = new EventNotifier(o.bus, log.child({ context: 'EventNotifier' }));
     const applier = new EventApplier(o.defaultPoolCapacity, undefined, this.notifier, o.resultInlineMaxBytes);
     this.poolStore = new PoolStore(o.db);
+    // Every add in this process is seen by the conductor, which lets new jobs skip an empty backlog.
+    const backlog = observedBacklog(o.backlog, (entries) => this.conductor.noteLanes(entries));
     this.relay = new OutboxRelay(o.db, {
       publish: outboxPublisher(o.bus),
       pollIntervalMs: o.outboxPollMs,
@@ -70,7 +73,7 @@ export class Scheduler {
     this.conductor = new Conductor(
       o.db,
       this.poolStore,
-      o.backlog,
+      backlog,
       this.relay,
       applier,
       o.lease,
@@ -81,8 +84,8 @@ export class Scheduler {
         ...(o.tenantQuota ? { tenantQuota: o.tenantQuota } : {}),
       },
     );
-    const unparker = new KeyUnparker(o.db, o.backlog);
-    this.reconciler = new BacklogReconciler(o.db, o.backlog, log, o.recoveryIntervalMs, unparker);
+    const unparker = new KeyUnparker(o.db, backlog);
+    this.reconciler = new BacklogReconciler(o.db, backlog, log, o.recoveryIntervalMs, unparker);
     const workers = (this.workers = new WorkerStore(o.db));
     this.heartbeats = new HeartbeatConsumer(o.bus, workers, log);
     this.claims = new ClaimConsumer(o.bus, o.db, log.child({ context: 'ClaimConsumer' }), o.watchdog.lostAfterMs);
@@ -90,7 +93,7 @@ export class Scheduler {
       o.db,
       workers,
       applier,
-      o.backlog,
+      backlog,
       this.relay,
       () => this.conductor.isLeading(),
       () => this.conductor.nudge(),
@@ -106,14 +109,13 @@ export class Scheduler {
       applier,
       log,
       async (entries, released, keys) => {
-        if (entries.length > 0) {
-          await o.backlog.add(entries);
-          this.conductor.noteLanes(entries);
-        }
+        if (entries.length > 0) await backlog.add(entries);
         if (keys.length > 0) await unparker.unpark(keys);
         if (released.size > 0) this.conductor.nudge();
       },
     );
+    this.consumer.dispatchInline = (tx, entries, outbox) =>
+      this.conductor.dispatchInline(tx, entries, outbox);
   }
 
   /** What the metrics report about this process. */
@@ -127,6 +129,7 @@ export class Scheduler {
   counters(): SchedulerCounters {
     return {
       dispatched: () => this.conductor.dispatched,
+      dispatchedInline: () => this.conductor.dispatchedInline,
       repaired: () => this.reconciler.repaired,
       purged: () => this.retention.purged,
       recovered: () => this.watchdog.recovered,

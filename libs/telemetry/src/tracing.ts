@@ -11,7 +11,7 @@ import {
   SpanStatusCode,
   trace,
 } from '@opentelemetry/api';
-import { ExportResult, ExportResultCode, hrTimeToMicroseconds } from '@opentelemetry/core';
+import type { ExportResult } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
 
 export { SpanKind, SpanStatusCode } from '@opentelemetry/api';
@@ -144,6 +144,12 @@ export function activeTraceIds(): { trace_id?: string; span_id?: string } {
   return { trace_id: c.traceId, span_id: c.spanId };
 }
 
+// @opentelemetry/core's ExportResultCode and hrTimeToMicroseconds, kept here so a process with tracing
+// off never loads that package (it costs every worker memory for nothing).
+const EXPORT_SUCCESS = 0;
+const EXPORT_FAILED = 1;
+const micros = (t: [number, number]) => Math.round(t[0] * 1e6 + t[1] / 1e3);
+
 /** Appends each finished span as a JSON line (synchronously, so nothing is lost at exit). */
 export class FileSpanExporter implements SpanExporter {
   constructor(private readonly path: string) {}
@@ -151,9 +157,9 @@ export class FileSpanExporter implements SpanExporter {
   export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
     try {
       appendFileSync(this.path, spans.map((s) => `${JSON.stringify(spanRecord(s))}\n`).join(''));
-      done({ code: ExportResultCode.SUCCESS });
+      done({ code: EXPORT_SUCCESS });
     } catch (error) {
-      done({ code: ExportResultCode.FAILED, error: error as Error });
+      done({ code: EXPORT_FAILED, error: error as Error });
     }
   }
 
@@ -183,8 +189,8 @@ function spanRecord(s: ReadableSpan): SpanRecord {
     spanId: s.spanContext().spanId,
     parentSpanId: s.parentSpanContext?.spanId ?? null,
     kind: s.kind,
-    startUs: hrTimeToMicroseconds(s.startTime),
-    durationUs: hrTimeToMicroseconds(s.duration),
+    startUs: micros(s.startTime),
+    durationUs: micros(s.duration),
     status: s.status.code,
     attributes: s.attributes,
   };

@@ -11,7 +11,4 @@ export class OutboxEntity {
   @Column('text') body!: string;
   @Column('jsonb') headers!: Record<string, string>;
   @Column('timestamptz', { name: 'created_at' }) createdAt!: Date;
-  /** Relay leases taken so far; over one, the message may have been published before. */
-  @Column('int') leases!: number;
-  @Column('timestamptz', { name: 'leased_until', nullable: true }) leasedUntil!: Date | null;
 }

@@ -11,7 +11,6 @@ import { AuditCheckpoints1763800009000 } from './1763800009000-audit-checkpoints
 import { TraceContext1763800010000 } from './1763800010000-trace-context';
 import { HandlerRegistry1763800011000 } from './1763800011000-handler-registry';
 import { AuditLeavesRegistry1763800012000 } from './1763800012000-audit-leaves-registry';
-import { OutboxLeases1763800013000 } from './1763800013000-outbox-leases';
 
 /** Every migration in order. New ones are appended; applied ones are never edited. */
 export const MIGRATIONS = [
@@ -28,5 +27,4 @@ export const MIGRATIONS = [
   TraceContext1763800010000,
   HandlerRegistry1763800011000,
   AuditLeavesRegistry1763800012000,
-  OutboxLeases1763800013000,
 ];
