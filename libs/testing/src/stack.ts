@@ -159,12 +159,18 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const schema = `stack_${id}`;
   const vhost = `jobplane-test-${id}`;
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
-  const [, block] = await Promise.all([
+  const [vhostAdded, blockTaken] = await Promise.allSettled([
     rabbitmqctl('add_vhost', vhost).then(() =>
       rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'),
     ),
     opts.basePort === undefined ? freeBasePort() : { base: opts.basePort, release: () => undefined },
   ]);
+  if (blockTaken.status === 'rejected' || vhostAdded.status === 'rejected') {
+    if (blockTaken.status === 'fulfilled') blockTaken.value.release();
+    await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
+    throw blockTaken.status === 'rejected' ? blockTaken.reason : (vhostAdded as PromiseRejectedResult).reason;
+  }
+  const block = blockTaken.value;
   const base = block.base;
   const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
   const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
