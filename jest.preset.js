@@ -24,4 +24,7 @@ module.exports = {
     '^@jobplane/([a-z-]+)/([a-z-]+)$': path.join(__dirname, 'libs/$1/src/$2.ts'),
   },
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+  // Jest's 5 s default also bounds beforeAll hooks: opening and migrating a PGlite database alone
+  // took longer than that on a loaded 2-core CI machine. A hung test still fails, 25 s later.
+  testTimeout: 30_000,
 };

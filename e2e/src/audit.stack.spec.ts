@@ -4,6 +4,9 @@ import { submit, TERMINAL, useStack, waitForState } from './jobs';
 
 type Page = { items: AuditRecordView[]; nextCursor: string | null };
 
+/** How long the trail may lag the registry: 10 s ran out for a cancel on a loaded 2-core CI machine. */
+const AUDIT_LAG_MS = 30_000;
+
 /** The audit trail on the distributed stack: complete, verifiable, and nothing lost while it is down. */
 describe('audit trail (distributed)', () => {
   const ctx = useStack({ workers: 1, workerPools: 'default:16' });
@@ -18,6 +21,7 @@ describe('audit trail (distributed)', () => {
     await waitForState(ctx.api, job.id, TERMINAL);
     const records = await eventually(() => recordsOf(job.id), {
       until: (r) => r.some((x) => x.type === 'job.succeeded'),
+      timeoutMs: AUDIT_LAG_MS,
       what: 'audit has the job outcome',
     });
     expect(records.map((r) => r.type)).toEqual([
@@ -34,7 +38,7 @@ describe('audit trail (distributed)', () => {
     expect(patched.status).toBe(200);
     const admin = await eventually(
       async () => (await ctx.api.get<Page>('/v1/audit/records?type=admin.pool.updated')).body.items,
-      { until: (r) => r.length === 1, what: 'audit has the pool change' },
+      { until: (r) => r.length === 1, timeoutMs: AUDIT_LAG_MS, what: 'audit has the pool change' },
     );
     expect(admin[0]!.body).toMatchObject({ action: 'pool.updated', target: { kind: 'pool', id: 'audited' } });
     const adminKeyId = admin[0]!.actor!;
@@ -51,7 +55,7 @@ describe('audit trail (distributed)', () => {
     expect((await ctx.api.post(`/v1/jobs/${sleeper.id}:cancel`, {})).status).toBe(202);
     const byActor = await eventually(
       async () => (await ctx.api.get<Page>(`/v1/audit/records?actor=${adminKeyId}`)).body.items,
-      { until: (r) => r.length >= 3, what: 'audit has the admin actions' },
+      { until: (r) => r.length >= 3, timeoutMs: AUDIT_LAG_MS, what: 'audit has the admin actions' },
     );
     expect(byActor.map((r) => r.type)).toEqual(
       expect.arrayContaining(['admin.pool.updated', 'admin.api_key.created', 'job.cancel_requested']),
@@ -64,6 +68,7 @@ describe('audit trail (distributed)', () => {
     // before the trail is verified and exported, so both see the same records.
     await eventually(() => recordsOf(sleeper.id), {
       until: (r) => r.some((x) => x.type === 'job.cancelled'),
+      timeoutMs: AUDIT_LAG_MS,
       what: 'audit has the cancel',
     });
     const verify = await ctx.api.get('/v1/audit/verify');

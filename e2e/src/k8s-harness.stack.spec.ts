@@ -191,7 +191,8 @@ describe('kubernetes harness: scale, migrate and roll under load (processes behi
   it('with MIGRATE_ON_START=false, waits for the schema (the hook Job) and refuses to run on one that stays behind', async () => {
     const schema = `${stack.schema}_behind`;
     const env = { ...stack.env, ...chart.api.env, DATABASE_SCHEMA: schema };
-    const ports = [0, 1].map(() => 19_000 + Math.floor(Math.random() * 900));
+    // From the stack's own block: a random port could be another (parallel) stack's.
+    const ports = [stack.port(), stack.port()];
     try {
       // Nothing migrates this schema: the api exits after SCHEMA_WAIT_SECONDS, naming what is missing.
       const t0 = Date.now();

@@ -56,12 +56,15 @@ describe('worker drain and scaling (distributed)', () => {
     ).map((j) => j.id);
     await eventually(() => countIn(ids, `state = 'running' AND worker_id LIKE 'drain-a-%'`), {
       until: (n) => n === 20,
+      timeoutMs: 30_000,
       what: '20 jobs running on drain-a',
     });
-    const b = await ctx.stack.startWorker('drain-b', { WORKER_POOLS: 'drain:20' });
+    // SIGTERM at once, and only then start the worker that takes the hand-backs: starting it first
+    // took seconds under load, long enough for some 8 s jobs to finish on drain-a.
     const t0 = Date.now();
     expect(await stopService(a)).toBe(0);
     const stopMs = Date.now() - t0;
+    const b = await ctx.stack.startWorker('drain-b', { WORKER_POOLS: 'drain:20' });
     const done = await eventually(() => rows(ids), {
       until: (rs) => rs.every((r) => r.terminal > 0),
       timeoutMs: 30_000,

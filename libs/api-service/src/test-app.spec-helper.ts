@@ -28,7 +28,9 @@ export interface TestApp {
 /** The real api module on PGlite and an in-process bus (embedded wiring), for in-process HTTP tests. */
 export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const adminKey = generateApiKey();
-  const config = loadConfig({ LOG_LEVEL: 'silent', BOOTSTRAP_ADMIN_KEY: adminKey, ...env });
+  // No gRPC server unless a test asks for one: its default port 50051 is one per machine, and other
+  // test runs (parallel projects, other checkouts) start this app too. grpc-server.spec covers gRPC.
+  const config = loadConfig({ LOG_LEVEL: 'silent', GRPC_PORT: '0', BOOTSTRAP_ADMIN_KEY: adminKey, ...env });
   const logger = createLogger('api-test', config.LOG_LEVEL);
   const db = await Database.open({ kind: 'pglite' }, { migrate: true });
   const bus = new InProcessBus();

@@ -1,7 +1,10 @@
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { REPO_ROOT, ServiceProcess, startService, stopService } from './processes';
 
 export interface StackOptions {
@@ -53,6 +56,8 @@ export interface Stack {
   ): Promise<ServiceProcess>;
   /** The env every process of the stack gets (connection urls, schema, prefix, StackOptions.env). */
   env: Record<string, string>;
+  /** One more port of the stack's own block, for a process a test starts by itself. */
+  port(): number;
   stop(): Promise<void>;
 }
 
@@ -67,8 +72,11 @@ const REDIS = process.env.STACK_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PORT_BLOCK = 40;
 const GRPC_PORT_OFFSET = PORT_BLOCK - 1;
 
-function rabbitmqctl(...args: string[]): void {
-  execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
+const run = promisify(execFile);
+
+/** Async, so stacks of parallel test files (or a stack's other steps) do not wait on the CLI's ~1.5 s. */
+async function rabbitmqctl(...args: string[]): Promise<void> {
+  await run('rabbitmqctl', args, { timeout: 60_000 });
 }
 
 const portFree = (port: number) =>
@@ -79,16 +87,64 @@ const portFree = (port: number) =>
   });
 
 /**
- * A random base whose block of ports is free now. Other stacks (parallel runs) pick from the same
- * range; a taken port would let another stack's api answer our readiness probe. The range stays
- * below Linux's ephemeral ports (32768+): a process restarted mid-test once found its port taken
- * by some outgoing connection's local port.
+ * Blocks handed out on this host: a lock file per block, so stacks started at the same moment (test
+ * files running in parallel, other checkouts' runs) never pick the same block while their processes
+ * are still starting and the ports look free. A lock whose owner process is gone is stale.
  */
-async function freeBasePort(): Promise<number> {
-  for (let i = 0; i < 50; i++) {
+const LOCK_DIR = join(tmpdir(), 'jobplane-stack-ports');
+
+function lockBlock(base: number): (() => void) | null {
+  mkdirSync(LOCK_DIR, { recursive: true });
+  const file = join(LOCK_DIR, String(base));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(file, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      return () => {
+        try {
+          unlinkSync(file);
+        } catch {
+          /* already gone */
+        }
+      };
+    } catch {
+      if (!staleLock(file)) return null;
+      try {
+        unlinkSync(file);
+      } catch {
+        /* another process took it over first */
+      }
+    }
+  }
+  return null;
+}
+
+function staleLock(file: string): boolean {
+  try {
+    const pid = Number(readFileSync(file, 'utf8'));
+    if (!pid) return false; // being written right now
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * A random base whose block of ports is free now, locked for this stack. Other stacks (parallel
+ * runs) pick from the same range; a taken port would let another stack's api answer our readiness
+ * probe. The range stays below Linux's ephemeral ports (32768+): a process restarted mid-test once
+ * found its port taken by some outgoing connection's local port.
+ */
+async function freeBasePort(): Promise<{ base: number; release: () => void }> {
+  for (let i = 0; i < 100; i++) {
     const base = 18000 + Math.floor(Math.random() * 360) * PORT_BLOCK;
+    const release = lockBlock(base);
+    if (!release) continue;
     const free = await Promise.all(Array.from({ length: PORT_BLOCK }, (_, k) => portFree(base + k)));
-    if (free.every(Boolean)) return base;
+    if (free.every(Boolean)) return { base, release };
+    release();
   }
   throw new Error(`no free block of ${PORT_BLOCK} ports in 18000-32400`);
 }
@@ -102,10 +158,20 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   const id = randomBytes(4).toString('hex');
   const schema = `stack_${id}`;
   const vhost = `jobplane-test-${id}`;
-  rabbitmqctl('add_vhost', vhost);
-  rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
   const amqpUrl = `${AMQP_BASE}/${encodeURIComponent(vhost)}`;
-  const base = opts.basePort ?? (await freeBasePort());
+  const [vhostAdded, blockTaken] = await Promise.allSettled([
+    rabbitmqctl('add_vhost', vhost).then(() =>
+      rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*'),
+    ),
+    opts.basePort === undefined ? freeBasePort() : { base: opts.basePort, release: () => undefined },
+  ]);
+  if (blockTaken.status === 'rejected' || vhostAdded.status === 'rejected') {
+    if (blockTaken.status === 'fulfilled') blockTaken.value.release();
+    await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
+    throw blockTaken.status === 'rejected' ? blockTaken.reason : (vhostAdded as PromiseRejectedResult).reason;
+  }
+  const block = blockTaken.value;
+  const base = block.base;
   const logDir = opts.logDir ?? join(REPO_ROOT, '.stack', 'logs', id);
   const adminKey = `jp_${randomBytes(8).toString('hex')}_${randomBytes(32).toString('base64url')}`;
   const env = {
@@ -120,6 +186,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   const processes: ServiceProcess[] = [];
   let nextPort = base + 1;
+  const takePort = () => {
+    if (nextPort >= base + GRPC_PORT_OFFSET) throw new Error(`stack ports used up (block of ${PORT_BLOCK})`);
+    return nextPort++;
+  };
   const start = async (
     name: string,
     app: AppName,
@@ -128,7 +198,7 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     root = opts.root,
     apiPort?: number,
   ) => {
-    const port = app === 'api' ? (apiPort ?? (name === 'api' ? base : nextPort++)) : nextPort++;
+    const port = app === 'api' ? (apiPort ?? (name === 'api' ? base : takePort())) : takePort();
     // Only the first api serves gRPC (its port is fixed); extra replicas are HTTP-only.
     const grpc: Record<string, string> =
       app === 'api' ? { GRPC_PORT: port === base ? String(base + GRPC_PORT_OFFSET) : '0' } : {};
@@ -153,19 +223,27 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
   };
   try {
     await opts.prepare?.(env);
-    // api first: it applies migrations, so the others start on a ready schema.
+    // api first: it applies migrations, so the others start on a ready schema; they start together.
     await start('api', 'api');
-    await start('scheduler', 'scheduler');
-    await start('audit', 'audit');
-    for (let i = 0; i < (opts.workers ?? 1); i++) {
-      await start(`worker-${i}`, 'worker', {
-        WORKER_ID: `worker-${i}-${id}`,
-        ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
-      });
-    }
+    const rest = await Promise.allSettled([
+      start('scheduler', 'scheduler'),
+      start('audit', 'audit'),
+      ...Array.from({ length: opts.workers ?? 1 }, (_, i) =>
+        start(`worker-${i}`, 'worker', {
+          WORKER_ID: `worker-${i}-${id}`,
+          ...(opts.workerPools ? { WORKER_POOLS: opts.workerPools } : {}),
+        }),
+      ),
+    ]);
+    const failed = rest.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Started together, pushed as each became ready: restore the documented order.
+    const order = (p: ServiceProcess) => ['api', 'scheduler', 'audit'].indexOf(p.name) >>> 0;
+    processes.sort((a, b) => order(a) - order(b) || a.name.localeCompare(b.name, 'en', { numeric: true }));
   } catch (err) {
     await Promise.all(processes.map((p) => stopService(p, 2_000)));
-    rabbitmqctl('delete_vhost', vhost);
+    await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
+    block.release();
     throw err;
   }
   let workers = opts.workers ?? 1;
@@ -186,8 +264,9 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       return { url: new URL(p.healthUrl).origin, process: p };
     },
     spawn: (name, app, o = {}) =>
-      start(name, app, o.env, undefined, o.root ?? opts.root, app === 'api' ? nextPort++ : undefined),
+      start(name, app, o.env, undefined, o.root ?? opts.root, app === 'api' ? takePort() : undefined),
     env,
+    port: takePort,
     startWorker: (name, extraEnv = {}, script) => {
       const workerName = name ?? `worker-${workers++}`;
       return start(
@@ -203,16 +282,14 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     },
     async stop() {
       await Promise.all(processes.map((p) => stopService(p)));
-      try {
-        rabbitmqctl('delete_vhost', vhost);
-        execFileSync(
-          'sh',
-          ['-c', `redis-cli --scan --pattern '${env.REDIS_PREFIX}:*' | xargs -r redis-cli del`],
-          { stdio: 'ignore', timeout: 30_000 },
-        );
-      } catch {
-        /* best effort */
-      }
+      block.release();
+      // Best effort, both at once.
+      await Promise.all([
+        rabbitmqctl('delete_vhost', vhost).catch(() => undefined),
+        run('sh', ['-c', `redis-cli --scan --pattern '${env.REDIS_PREFIX}:*' | xargs -r redis-cli del`], {
+          timeout: 30_000,
+        }).catch(() => undefined),
+      ]);
     },
   };
 }
