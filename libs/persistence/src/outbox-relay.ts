@@ -38,6 +38,8 @@ export class OutboxRelay {
   private releaseSink: (() => void) | null = null;
   private readonly fresh: CommittedOutboxRow[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly published: string[] = [];
+  private deleting: Promise<void> | null = null;
   relayed = 0;
 
   constructor(
@@ -76,11 +78,13 @@ export class OutboxRelay {
     this.wake?.();
     await this.loop;
     await this.flushing;
+    await this.deleting;
   }
 
   /** Relays until the outbox is empty, the rows of this process's open batches included. */
   async drain(): Promise<number> {
     await this.flushing;
+    await this.deleting;
     let total = 0;
     for (;;) {
       const n = await this.relayBatch(0);
@@ -100,10 +104,18 @@ export class OutboxRelay {
     while (this.fresh.length > 0) {
       const batch = this.fresh.splice(0, batchSize);
       if (!(await this.publishFresh(batch))) continue;
-      const ids = batch.map((m) => m.id);
-      // Deleted after the confirm; if this fails, the poller republishes them once past the grace.
-      await deleteOutbox(this.db, ids).catch((err: unknown) => this.options.onError?.(err));
       this.relayed += batch.length;
+      // Deleted after the confirm, off the publish path: the next batch need not wait for a
+      // connection of a busy pool. If a delete fails, the poller republishes once past the grace.
+      this.published.push(...batch.map((m) => m.id));
+      this.deleting ??= this.deletePublished().finally(() => (this.deleting = null));
+    }
+  }
+
+  private async deletePublished(): Promise<void> {
+    while (this.published.length > 0) {
+      const ids = this.published.splice(0, this.published.length);
+      await deleteOutbox(this.db, ids).catch((err: unknown) => this.options.onError?.(err));
     }
   }
 
