@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket, type Server } from 'node:net';
+import { TcpOutage } from '@jobplane/testing';
 import { createMessage, DEAD_LETTER_QUEUE, EVENTS_EXCHANGE, uuidv7 } from '@jobplane/contracts';
 import { InProcessBus, jobplaneTopology } from '@jobplane/messaging';
 import { Database } from '@jobplane/persistence';
@@ -10,33 +10,6 @@ import { auditTables } from './audit-tables';
 const PG_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 const silent = { info: () => undefined, error: () => undefined, warn: () => undefined } as never;
 
-/** A TCP proxy in front of the real Postgres that goes down (connections cut, new ones refused) and back. */
-class Outage {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(Number(PG_URL.port || 5432), PG_URL.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((r) => this.server!.close(r));
-  }
-}
-
 /**
  * Found by the chaos suite (finding 8): a Postgres restart left lifecycle events out of the audit
  * trail. The recorder requeued each batch it could not write; the messages came straight back,
@@ -45,7 +18,7 @@ class Outage {
 describe('AuditRecorder while its database is unavailable', () => {
   const schema = `test_${randomBytes(4).toString('hex')}`;
   const audit = auditTables(`test_trail_${randomBytes(4).toString('hex')}`);
-  const proxy = new Outage();
+  const proxy = TcpOutage.of(PG_URL, 5432);
   let db: Database;
   let bus: InProcessBus;
   let recorder: AuditRecorder;

@@ -1,40 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket, type Server } from 'node:net';
+import { TcpOutage } from '@jobplane/testing';
 import { Database } from './database';
 import { isStoreUnavailable } from './unavailable';
 
 const PG_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
-
-/** A TCP proxy in front of the real Postgres whose connections can be cut, as a crash cuts them. */
-class Proxy {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(Number(PG_URL.port || 5432), PG_URL.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  cut(): void {
-    for (const s of this.sockets) s.destroy();
-  }
-
-  async down(): Promise<void> {
-    this.cut();
-    await new Promise((r) => this.server!.close(r));
-  }
-}
 
 /**
  * Found by chaos scenario 7: a transaction whose connection died mid-way failed with TypeORM's
@@ -43,7 +12,7 @@ class Proxy {
  */
 describe('Database.transaction on a connection that dies', () => {
   const schema = `test_${randomBytes(4).toString('hex')}`;
-  const proxy = new Proxy();
+  const proxy = TcpOutage.of(PG_URL, 5432);
   let db: Database;
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket, type Server } from 'node:net';
+import { TcpOutage } from '@jobplane/testing';
 import {
   createMessage,
   DEAD_LETTER_QUEUE,
@@ -15,37 +15,6 @@ import { SchedulerConsumer } from './scheduler-consumer';
 const PG_URL = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
 
 /**
- * A TCP proxy in front of the real Postgres that can go down (its connections cut, new ones
- * refused) and come back: the shared server is never restarted, the consumer still sees a real
- * driver's errors of a database that went away.
- */
-class Outage {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(Number(PG_URL.port || 5432), PG_URL.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((r) => this.server!.close(r));
-  }
-}
-
-/**
  * Found by the chaos suite (findings 7 and 8): while Postgres restarted, the scheduler requeued
  * every lifecycle message it could not apply, each came straight back, failed again, and after
  * its delivery limit was dead-lettered — outcomes the registry never saw (jobs left `queued` or
@@ -53,7 +22,7 @@ class Outage {
  */
 describe('SchedulerConsumer while the registry is unavailable', () => {
   const schema = `test_${randomBytes(4).toString('hex')}`;
-  const proxy = new Outage();
+  const proxy = TcpOutage.of(PG_URL, 5432);
   let db: Database;
   let bus: InProcessBus;
   let consumer: SchedulerConsumer;

@@ -2,3 +2,4 @@ export * from './eventually';
 export * from './http-client';
 export * from './processes';
 export * from './stack';
+export * from './tcp-outage';

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createServer, Socket, type Server } from 'node:net';
+import { TcpOutage } from '@jobplane/testing';
 import {
   ATTEMPT_CLAIM,
   createMessage,
@@ -19,33 +19,6 @@ const rabbitmqctl = (...args: string[]) =>
   execFileSync('rabbitmqctl', args, { stdio: 'ignore', timeout: 60_000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** A TCP proxy in front of the real RabbitMQ that can cut the worker's connection and refuse new ones. */
-class Outage {
-  private server: Server | null = null;
-  private readonly sockets = new Set<Socket>();
-  port = 0;
-
-  async up(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = new Socket();
-      upstream.connect(Number(AMQP.port || 5672), AMQP.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => undefined);
-      }
-      client.pipe(upstream).pipe(client);
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  async down(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise((r) => this.server!.close(r));
-  }
-}
-
 async function until(cond: () => boolean, what: string, ms = 15_000): Promise<void> {
   for (const end = Date.now() + ms; !cond(); await sleep(50))
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
@@ -61,7 +34,7 @@ async function until(cond: () => boolean, what: string, ms = 15_000): Promise<vo
 describe('WorkerRuntime: redelivery of an attempt running here', () => {
   const vhost = `jobplane-test-wr-${randomBytes(4).toString('hex')}`;
   const pool = 'p1';
-  const proxy = new Outage();
+  const proxy = TcpOutage.of(AMQP, 5672);
   let workerBus: AmqpBus;
   let observer: AmqpBus;
   let runtime: WorkerRuntime;
