@@ -26,9 +26,8 @@ describe('AuditRecorder while its database is unavailable', () => {
 
   beforeAll(async () => {
     await proxy.up();
-    const url = new URL(PG_URL);
-    url.port = String(proxy.port);
-    db = await Database.open({ kind: 'postgres', url: url.toString(), schema }, { migrate: true });
+    const url = proxy.through(PG_URL);
+    db = await Database.open({ kind: 'postgres', url, schema }, { migrate: true });
     await migrateAuditSchema(db, audit, schema);
     bus = new InProcessBus();
     await bus.start(jobplaneTopology());

@@ -17,9 +17,8 @@ describe('Database.transaction on a connection that dies', () => {
 
   beforeAll(async () => {
     await proxy.up();
-    const url = new URL(PG_URL);
-    url.port = String(proxy.port);
-    db = await Database.open({ kind: 'postgres', url: url.toString(), schema }, { migrate: true });
+    const url = proxy.through(PG_URL);
+    db = await Database.open({ kind: 'postgres', url, schema }, { migrate: true });
   }, 60_000);
 
   afterAll(async () => {

@@ -39,8 +39,6 @@ export class SchemaBehindError extends Error {
 /** A transaction (or a single-statement context) that runs parameterised SQL. */
 export interface Tx {
   query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
-  /** Runs `fn` once the transaction committed (absent outside an explicit transaction). */
-  afterCommit?(fn: () => void): void;
   /** Outbox rows this transaction wrote, handed to the outbox sink (`takeOutboxSink`) once it commits. */
   wroteOutbox?(rows: CommittedOutboxRow[]): void;
 }
@@ -166,7 +164,6 @@ export class Database {
   }
 
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const committed: (() => void)[] = [];
     const outbox: CommittedOutboxRow[] = [];
     return this.exclusive(async () => {
       const runner = this.dataSource.createQueryRunner();
@@ -174,7 +171,6 @@ export class Database {
       try {
         const result = await fn({
           ...txOf(runner),
-          afterCommit: (f) => void committed.push(f),
           wroteOutbox: (rows) => void outbox.push(...rows),
         });
         await runner.commitTransaction();
@@ -188,14 +184,12 @@ export class Database {
         await runner.release().catch(() => undefined);
       }
     }).then((result) => {
-      // The transaction stands whatever a hook does: a throwing hook must not read as a failure.
       const sink = this.outboxSink;
-      if (sink && outbox.length > 0) committed.unshift(() => sink(outbox));
-      for (const f of committed)
+      if (sink && outbox.length > 0)
         try {
-          f();
+          sink(outbox);
         } catch {
-          // hooks own their errors (they only speed things up; the durable state is committed)
+          // The transaction stands: the sink only speeds relaying up; the poller finds the rows.
         }
       return result;
     });

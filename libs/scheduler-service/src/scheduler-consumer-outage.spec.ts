@@ -31,9 +31,8 @@ describe('SchedulerConsumer while the registry is unavailable', () => {
 
   beforeAll(async () => {
     await proxy.up();
-    const url = new URL(PG_URL);
-    url.port = String(proxy.port);
-    db = await Database.open({ kind: 'postgres', url: url.toString(), schema }, { migrate: true });
+    const url = proxy.through(PG_URL);
+    db = await Database.open({ kind: 'postgres', url, schema }, { migrate: true });
     bus = new InProcessBus();
     await bus.start(jobplaneTopology(['default']));
     await bus.consume(DEAD_LETTER_QUEUE, (d) => (dead.push(d.body.toString()), d.ack()), { prefetch: 10 });
