@@ -161,10 +161,12 @@ export class Conductor {
     const byPriority =
       this.running && this.leading ? [...entries].sort((a, b) => b.priority - a.priority) : [];
     if (byPriority.length === 0) return { queued: entries, settle: () => undefined };
+    // A pause binds at once: the loop's settings are up to one refresh old, the registry's are not.
+    const paused = await pausedPools(tx, [...new Set(entries.map((e) => e.pool))]);
     for (const e of byPriority) {
       const p = this.pools.get(e.pool);
       const due = !e.notBefore || e.notBefore.getTime() <= now;
-      if (!p || !due || !this.hasInlineRoom(p) || this.tenantRoom(e.tenant) <= 0) {
+      if (!p || !due || paused.has(e.pool) || !this.hasInlineRoom(p) || this.tenantRoom(e.tenant) <= 0) {
         queued.push(e);
         continue;
       }
@@ -514,6 +516,15 @@ export class Conductor {
     if (outbox.length > 0) this.relay.kick();
     return results;
   }
+}
+
+/** Which of these pools are paused now, read in the caller's transaction. */
+async function pausedPools(tx: Tx, pools: string[]): Promise<Set<string>> {
+  const rows = await tx.query<{ name: string }>(
+    `SELECT name FROM pools WHERE name = ANY($1) AND (paused OR paused_until > now())`,
+    [pools],
+  );
+  return new Set(rows.map((r) => r.name));
 }
 
 function bump(map: Map<string, number>, key: string, by: number): void {
